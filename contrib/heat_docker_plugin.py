@@ -1,0 +1,1 @@
+from heat_docker import available_resource_mapping, resource_mapping  # noqa: F401

@@ -1,0 +1,11 @@
+"""Heat resource types for Docker, driven through the Docker Engine API."""
+
+
+def resource_mapping():
+    from heat_docker.resources import container, legacy
+
+    return {**container.resource_mapping(), **legacy.resource_mapping()}
+
+
+def available_resource_mapping():
+    return resource_mapping()

@@ -1,0 +1,116 @@
+"""Heat client plugin for the Docker Engine API: one client per endpoint."""
+
+import os
+import threading
+
+import docker
+from docker import errors as docker_errors
+from docker.utils import utils as docker_utils
+from heat.engine.clients import client_plugin
+from oslo_config import cfg
+from oslo_log import log as logging
+import requests
+
+from heat_docker import config
+
+LOG = logging.getLogger(__name__)
+
+LOCAL_SOCKET = 'unix:///var/run/docker.sock'
+
+_clients = {}
+_clients_lock = threading.Lock()
+
+
+class EndpointUnavailable(Exception):
+    """The endpoint did not answer; it may still be starting."""
+
+
+def resolve_endpoint(endpoint=None):
+    """The endpoint a container goes to when its template names ``endpoint``.
+
+    Order: the template's value, ``[docker] default_endpoint``, the
+    ``DOCKER_HOST`` of this process, the local socket.
+    """
+    return (
+        endpoint
+        or cfg.CONF[config.GROUP].default_endpoint
+        or os.environ.get('DOCKER_HOST')
+        or LOCAL_SOCKET
+    )
+
+
+def _tls_for(endpoint):
+    if not endpoint.startswith(('tcp://', 'https://')):
+        return False
+    opts = cfg.CONF[config.GROUP]
+    if opts.tls_ca_cert or opts.tls_client_cert:
+        client_cert = None
+        if opts.tls_client_cert:
+            client_cert = (opts.tls_client_cert, opts.tls_client_key)
+        return docker.tls.TLSConfig(
+            client_cert=client_cert,
+            ca_cert=opts.tls_ca_cert,
+            verify=opts.tls_verify,
+        )
+    if endpoint == os.environ.get('DOCKER_HOST'):
+        return docker_utils.kwargs_from_env().get('tls', False)
+    return False
+
+
+def connect(endpoint):
+    """A cached, version-negotiated client for ``endpoint``.
+
+    Raises :class:`EndpointUnavailable` if the engine does not answer.
+    """
+    with _clients_lock:
+        client = _clients.get(endpoint)
+    if client is not None:
+        return client
+    try:
+        client = docker.APIClient(
+            base_url=endpoint,
+            version='auto',
+            tls=_tls_for(endpoint),
+            timeout=cfg.CONF[config.GROUP].api_timeout,
+            use_ssh_client=endpoint.startswith('ssh://'),
+        )
+    except (
+        docker_errors.DockerException,
+        requests.exceptions.RequestException,
+    ) as exc:
+        raise EndpointUnavailable(
+            'Docker endpoint %s is not answering: %s' % (endpoint, exc)
+        ) from exc
+    with _clients_lock:
+        return _clients.setdefault(endpoint, client)
+
+
+def forget(endpoint):
+    """Drop the cached client, e.g. after the engine behind it restarted."""
+    with _clients_lock:
+        _clients.pop(endpoint, None)
+
+
+class DockerClientPlugin(client_plugin.ClientPlugin):
+    """Docker clients for Heat resources.
+
+    ``client()`` answers for the default endpoint; resources that name
+    ``docker_endpoint`` use :meth:`for_endpoint`.
+    """
+
+    service_types = []
+    exceptions_module = docker_errors
+
+    def _create(self, version=None):
+        return connect(resolve_endpoint())
+
+    def for_endpoint(self, endpoint=None):
+        return connect(resolve_endpoint(endpoint))
+
+    def is_not_found(self, ex):
+        return isinstance(ex, docker_errors.NotFound) or (
+            isinstance(ex, docker_errors.APIError) and ex.status_code == 404
+        )
+
+    def is_conflict(self, ex):
+        return isinstance(ex, docker_errors.APIError) and ex.status_code == 409

@@ -1,0 +1,1249 @@
+"""Container properties and attributes, and their Engine API translation.
+
+``PROPERTIES`` is the one list of container properties; everything about a
+property (Heat schema, create body, live state, update path, API version,
+docs) derives from its entry. ``expand`` builds the create request from
+validated property values; ``attribute`` reads attributes from inspect.
+"""
+
+from docker import types as docker_types
+from docker.utils import utils as docker_utils
+
+from heat_docker import spec
+from heat_docker.spec import (
+    ANY,
+    BOOLEAN,
+    INTEGER,
+    LIST,
+    LIVE,
+    MAP,
+    NO_CONTAINER_CHANGE,
+    NUMBER,
+    RENAME,
+    STRING,
+    Allowed,
+    InvalidValue,
+    Length,
+    Pattern,
+    Prop,
+    Range,
+)
+
+LABEL_PREFIX = 'org.openstack.heat.'
+STACK_ID_LABEL = LABEL_PREFIX + 'stack-id'
+STACK_NAME_LABEL = LABEL_PREFIX + 'stack-name'
+RESOURCE_LABEL = LABEL_PREFIX + 'resource-name'
+
+COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
+    'running',
+    'healthy',
+    'exited',
+)
+PULL_POLICIES = (PULL_MISSING, PULL_ALWAYS, PULL_NEVER) = (
+    'missing',
+    'always',
+    'never',
+)
+
+CAPABILITIES = (
+    'ALL',
+    'AUDIT_CONTROL',
+    'AUDIT_READ',
+    'AUDIT_WRITE',
+    'BLOCK_SUSPEND',
+    'BPF',
+    'CHECKPOINT_RESTORE',
+    'CHOWN',
+    'DAC_OVERRIDE',
+    'DAC_READ_SEARCH',
+    'FOWNER',
+    'FSETID',
+    'IPC_LOCK',
+    'IPC_OWNER',
+    'KILL',
+    'LEASE',
+    'LINUX_IMMUTABLE',
+    'MAC_ADMIN',
+    'MAC_OVERRIDE',
+    'MKNOD',
+    'NET_ADMIN',
+    'NET_BIND_SERVICE',
+    'NET_BROADCAST',
+    'NET_RAW',
+    'PERFMON',
+    'SETFCAP',
+    'SETGID',
+    'SETPCAP',
+    'SETUID',
+    'SYSLOG',
+    'SYS_ADMIN',
+    'SYS_BOOT',
+    'SYS_CHROOT',
+    'SYS_MODULE',
+    'SYS_NICE',
+    'SYS_PACCT',
+    'SYS_PTRACE',
+    'SYS_RAWIO',
+    'SYS_RESOURCE',
+    'SYS_TIME',
+    'SYS_TTY_CONFIG',
+    'WAKE_ALARM',
+)
+
+# Fields of the create body (API 1.41) that api_config and api_host_config
+# may set. The engine silently drops fields it does not know, so a misspelt
+# one is refused instead.
+CONFIG_FIELDS = frozenset(
+    (
+        'Hostname',
+        'Domainname',
+        'User',
+        'AttachStdin',
+        'AttachStdout',
+        'AttachStderr',
+        'ExposedPorts',
+        'Tty',
+        'OpenStdin',
+        'StdinOnce',
+        'Env',
+        'Cmd',
+        'Healthcheck',
+        'ArgsEscaped',
+        'Image',
+        'Volumes',
+        'WorkingDir',
+        'Entrypoint',
+        'NetworkDisabled',
+        'MacAddress',
+        'OnBuild',
+        'Labels',
+        'StopSignal',
+        'StopTimeout',
+        'Shell',
+    )
+)
+HOST_CONFIG_FIELDS = frozenset(
+    (
+        'CpuShares',
+        'Memory',
+        'CgroupParent',
+        'BlkioWeight',
+        'BlkioWeightDevice',
+        'BlkioDeviceReadBps',
+        'BlkioDeviceWriteBps',
+        'BlkioDeviceReadIOps',
+        'BlkioDeviceWriteIOps',
+        'CpuPeriod',
+        'CpuQuota',
+        'CpuRealtimePeriod',
+        'CpuRealtimeRuntime',
+        'CpusetCpus',
+        'CpusetMems',
+        'Devices',
+        'DeviceCgroupRules',
+        'DeviceRequests',
+        'KernelMemoryTCP',
+        'MemoryReservation',
+        'MemorySwap',
+        'MemorySwappiness',
+        'NanoCpus',
+        'OomKillDisable',
+        'Init',
+        'PidsLimit',
+        'Ulimits',
+        'CpuCount',
+        'CpuPercent',
+        'IOMaximumIOps',
+        'IOMaximumBandwidth',
+        'Binds',
+        'ContainerIDFile',
+        'LogConfig',
+        'NetworkMode',
+        'PortBindings',
+        'RestartPolicy',
+        'VolumeDriver',
+        'VolumesFrom',
+        'Mounts',
+        'CapAdd',
+        'CapDrop',
+        'CgroupnsMode',
+        'Dns',
+        'DnsOptions',
+        'DnsSearch',
+        'ExtraHosts',
+        'GroupAdd',
+        'IpcMode',
+        'Cgroup',
+        'Links',
+        'OomScoreAdj',
+        'PidMode',
+        'Privileged',
+        'PublishAllPorts',
+        'ReadonlyRootfs',
+        'SecurityOpt',
+        'StorageOpt',
+        'Tmpfs',
+        'UTSMode',
+        'UsernsMode',
+        'ShmSize',
+        'Sysctls',
+        'Runtime',
+        'ConsoleSize',
+        'Isolation',
+        'MaskedPaths',
+        'ReadonlyPaths',
+    )
+)
+# Heat owns the container's removal; the engine must not remove it first.
+FORBIDDEN_HOST_CONFIG_FIELDS = frozenset(('AutoRemove',))
+
+_ABSOLUTE_PATH = Pattern(r'^/', 'an absolute path')
+_PORT = Pattern(
+    r'^\d{1,5}(/(tcp|udp|sctp))?$',
+    'a port with an optional protocol: 80, 53/udp',
+)
+
+
+def _strings(description):
+    return Prop(STRING, description)
+
+
+def _port_key(port):
+    port = str(port)
+    return port if '/' in port else port + '/tcp'
+
+
+def _exposed(ports):
+    return {'Config.ExposedPorts': {_port_key(p): {} for p in ports}}
+
+
+def _port_bindings(bindings):
+    converted = docker_utils.convert_port_bindings(bindings)
+    return {
+        'HostConfig.PortBindings': converted,
+        'Config.ExposedPorts': {k: {} for k in converted},
+    }
+
+
+def _published(ports):
+    bindings = {}
+    for port in ports:
+        key = '%s/%s' % (port['container_port'], port['protocol'])
+        host_port = port.get('host_port')
+        bindings.setdefault(key, []).append(
+            {
+                'HostIp': port.get('host_ip') or '',
+                'HostPort': '' if host_port is None else str(host_port),
+            }
+        )
+    return {
+        'HostConfig.PortBindings': bindings,
+        'Config.ExposedPorts': {k: {} for k in bindings},
+    }
+
+
+def _env(value):
+    if isinstance(value, dict):
+        return {
+            'Config.Env': docker_utils.format_environment(
+                {k: None if v is None else str(v) for k, v in value.items()}
+            )
+        }
+    if isinstance(value, list) and all(
+        isinstance(v, (str, type(None))) for v in value
+    ):
+        # None stands for a value not resolved yet, during validation.
+        return {'Config.Env': [v for v in value if v is not None]}
+    raise InvalidValue(
+        'env',
+        'must be a list of "KEY=value" strings or a map of names to values',
+    )
+
+
+def _volumes(value):
+    """The old contrib forms: bind maps, container paths, path triples."""
+    binds, volumes = [], {}
+    if isinstance(value, dict):
+        for key, opts in value.items():
+            if isinstance(opts, dict) and 'bind' in opts:
+                binds += docker_utils.convert_volume_binds({key: opts})
+            elif opts in ({}, None):
+                volumes[key] = {}
+            elif isinstance(opts, str):
+                binds += docker_utils.convert_volume_binds({key: opts})
+            else:
+                raise InvalidValue(
+                    'volumes',
+                    'value for %r must be {bind: PATH, ro: BOOL}, '
+                    'a container path, or {} for an anonymous volume' % key,
+                )
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, str):
+                volumes[item] = {}
+            elif isinstance(item, dict) and 'path_in_container' in item:
+                target = item['path_in_container']
+                if item.get('path_on_host'):
+                    binds.append(
+                        '%s:%s:%s'
+                        % (
+                            item['path_on_host'],
+                            target,
+                            item.get('permissions', 'rw'),
+                        )
+                    )
+                else:
+                    volumes[target] = {}
+            else:
+                raise InvalidValue(
+                    'volumes',
+                    'list items must be container paths or maps '
+                    'with path_in_container (and path_on_host, permissions)',
+                )
+    else:
+        raise InvalidValue('volumes', 'must be a map or a list')
+    for path in list(volumes) + [b.split(':')[1] for b in binds]:
+        if not path.startswith('/'):
+            raise InvalidValue('volumes', '%r is not an absolute path' % path)
+    return {'Config.Volumes': volumes, 'HostConfig.Binds': binds}
+
+
+def _devices(devices):
+    return {
+        'HostConfig.Devices': [
+            {
+                'PathOnHost': d['path_on_host'],
+                'PathInContainer': d.get('path_in_container')
+                or d['path_on_host'],
+                'CgroupPermissions': d.get('permissions') or 'rwm',
+            }
+            for d in devices
+        ]
+    }
+
+
+def _mounts(mounts):
+    result = []
+    for m in mounts:
+        args = {k: v for k, v in m.items() if v not in (None, {}, False)}
+        if 'tmpfs_size' in args:
+            args['tmpfs_size'] = spec.size_bytes(args['tmpfs_size'])
+        try:
+            result.append(
+                docker_types.Mount(
+                    target=args.pop('target'),
+                    source=args.pop('source', None),
+                    **args,
+                )
+            )
+        except Exception as exc:
+            raise InvalidValue('mounts', str(exc)) from exc
+    return {'HostConfig.Mounts': result}
+
+
+def _healthcheck(check):
+    test = check['test']
+    if isinstance(test, str):
+        test = ['CMD-SHELL', test]
+    elif test and test[0] not in ('CMD', 'CMD-SHELL', 'NONE'):
+        test = ['CMD'] + list(test)
+    body = {'Test': test}
+    for key, field in (
+        ('interval', 'Interval'),
+        ('timeout', 'Timeout'),
+        ('start_period', 'StartPeriod'),
+        ('start_interval', 'StartInterval'),
+    ):
+        if check.get(key) is not None:
+            body[field] = spec.duration_ns(check[key])
+    if check.get('retries') is not None:
+        body['Retries'] = check['retries']
+    return {'Config.Healthcheck': body}
+
+
+def _networks(networks):
+    return {
+        'NetworkingConfig.EndpointsConfig': {
+            n['network']: _endpoint_config(n) for n in networks
+        }
+    }
+
+
+def _endpoint_config(network):
+    config = {}
+    if network.get('aliases'):
+        config['Aliases'] = network['aliases']
+    ipam = {
+        k: network[p]
+        for p, k in (
+            ('ipv4_address', 'IPv4Address'),
+            ('ipv6_address', 'IPv6Address'),
+        )
+        if network.get(p)
+    }
+    if ipam:
+        config['IPAMConfig'] = ipam
+    return config
+
+
+def _api_fields(prop, allowed, prefix, forbidden=frozenset()):
+    def expand(fields):
+        bad = sorted(set(fields) - allowed)
+        if bad:
+            raise InvalidValue(
+                prop, 'unknown Engine API field(s) %s' % ', '.join(bad)
+            )
+        refused = sorted(set(fields) & forbidden)
+        if refused:
+            raise InvalidValue(
+                prop,
+                '%s cannot be set: Heat removes the '
+                'container itself' % ', '.join(refused),
+            )
+        return {prefix + k: v for k, v in fields.items()}
+
+    return expand
+
+
+def _size(api, description, update=spec.REPLACE, unlimited=False):
+    pattern = spec.SIZE
+    if unlimited:
+        pattern = Pattern(
+            r'^-1$|' + spec.SIZE.regex,
+            spec.SIZE.description + ', or -1 for unlimited',
+        )
+    return Prop(
+        STRING,
+        description,
+        api=api,
+        expand=lambda v: {api: spec.size_bytes(v)},
+        update=update,
+        constraints=(pattern,),
+    )
+
+
+def _list_of(item_description, **item):
+    return Prop(STRING, item_description, **item)
+
+
+PROPERTIES = {
+    # Where the container runs, and what Heat does around the Engine API.
+    'docker_endpoint': Prop(
+        STRING,
+        'Docker Engine endpoint: unix:///path, tcp://host:port '
+        '(TLS from the [docker] tls_* options or DOCKER_TLS_VERIFY and '
+        'DOCKER_CERT_PATH) or ssh://user@host. Defaults to [docker] '
+        'default_endpoint, then DOCKER_HOST, then the local socket.',
+        constraints=(
+            Pattern(
+                r'^(unix|tcp|ssh|http|https)://',
+                'a unix://, tcp:// or ssh:// URL',
+            ),
+        ),
+    ),
+    'image_pull_policy': Prop(
+        STRING,
+        'When to pull the image: "missing" pulls only if the engine '
+        'does not have it, "always" pulls on every create, "never" fails '
+        'if the image is not present.',
+        default=PULL_MISSING,
+        constraints=(Allowed(PULL_POLICIES),),
+    ),
+    'registry_credentials': Prop(
+        MAP,
+        'Credentials for pulling the image from a private registry.',
+        schema={
+            'registry': _strings(
+                'Registry address, e.g. registry.example.com:5000.'
+            ),
+            'username': _strings('User name for the registry.'),
+            'password': Prop(
+                STRING, 'Password for the registry.', secret=True
+            ),
+            'email': _strings('Email of the registry user (old registries).'),
+        },
+    ),
+    'completion': Prop(
+        STRING,
+        'When creation is complete: "running" once the container '
+        'runs; "healthy" once its healthcheck passes (unhealthy fails); '
+        '"exited" once it exits, for run-to-completion jobs (exit code 0 '
+        'completes, any other fails). A container that stops while '
+        'awaited fails the resource with its exit code and log tail.',
+        default=RUNNING,
+        constraints=(Allowed(COMPLETION_MODES),),
+        update=NO_CONTAINER_CHANGE,
+    ),
+    'remove_volumes': Prop(
+        BOOLEAN,
+        'Remove the anonymous volumes of the container when it is deleted.',
+        default=False,
+        update=NO_CONTAINER_CHANGE,
+    ),
+    # The old contrib resource's properties, same names and forms.
+    'name': Prop(
+        STRING,
+        'Name of the container.',
+        flatten=lambda info: (info.get('Name') or '').lstrip('/') or None,
+        update=RENAME,
+        constraints=(
+            Pattern(
+                r'^/?[a-zA-Z0-9][a-zA-Z0-9_.-]*$',
+                'letters, digits, "_", "." and "-"',
+            ),
+        ),
+    ),
+    'image': Prop(
+        STRING,
+        'Image name, e.g. busybox:1.36 or '
+        'registry.example.com/app@sha256:....',
+        api='Config.Image',
+        required=True,
+        constraints=(Length(min=1),),
+    ),
+    'cmd': Prop(
+        LIST,
+        'Command to run after spawning the container.',
+        api='Config.Cmd',
+        schema=_list_of('An argument.'),
+    ),
+    'hostname': Prop(
+        STRING, 'Hostname of the container.', api='Config.Hostname'
+    ),
+    'user': Prop(
+        STRING,
+        'Username or UID (and optionally group: user:group).',
+        api='Config.User',
+    ),
+    'memory': _size(
+        'HostConfig.Memory',
+        'Memory limit: bytes (as in the '
+        'old contrib resource) or a size string such as 512m, '
+        '1g.',
+        update=LIVE,
+    ),
+    'port_specs': Prop(
+        LIST,
+        'Ports to expose, e.g. "80" or "53/udp".',
+        api='Config.ExposedPorts',
+        expand=_exposed,
+        schema=_list_of('A port.', constraints=(_PORT,)),
+    ),
+    'port_bindings': Prop(
+        MAP,
+        'Ports to publish, in docker-py forms: {"80": 8080}, '
+        '{"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}.',
+        api='HostConfig.PortBindings',
+        expand=_port_bindings,
+    ),
+    'links': Prop(
+        MAP,
+        'Links to other containers: {name: alias}.',
+        api='HostConfig.Links',
+        expand=lambda v: {'HostConfig.Links': docker_utils.normalize_links(v)},
+    ),
+    'privileged': Prop(
+        BOOLEAN,
+        'Give the container extended privileges.',
+        api='HostConfig.Privileged',
+        default=False,
+    ),
+    'tty': Prop(
+        BOOLEAN, 'Allocate a pseudo-TTY.', api='Config.Tty', default=False
+    ),
+    'open_stdin': Prop(
+        BOOLEAN, 'Keep stdin open.', api='Config.OpenStdin', default=False
+    ),
+    'stdin_once': Prop(
+        BOOLEAN,
+        'Close stdin after the first attached client disconnects.',
+        api='Config.StdinOnce',
+        default=False,
+    ),
+    'env': Prop(
+        ANY,
+        'Environment: a list of "KEY=value" (as in the old '
+        'contrib resource) or a map of names to values.',
+        api='Config.Env',
+        expand=_env,
+    ),
+    'dns': Prop(
+        LIST,
+        'DNS servers.',
+        api='HostConfig.Dns',
+        schema=_list_of('A DNS server address.'),
+    ),
+    'volumes': Prop(
+        ANY,
+        'Volumes in the old contrib forms: a map of host path to '
+        '{bind: container path, ro: true|false} (bind mounts) or of '
+        'container path to {} (anonymous volumes), or a list of '
+        '{path_on_host, path_in_container, permissions: rw|ro}. Prefer '
+        '"mounts".',
+        api='HostConfig.Binds',
+        expand=_volumes,
+    ),
+    'volumes_from': Prop(
+        LIST,
+        'Containers whose volumes to mount.',
+        api='HostConfig.VolumesFrom',
+        schema=_list_of(
+            'A container name or id, with an optional :ro or :rw.'
+        ),
+    ),
+    'restart_policy': Prop(
+        MAP,
+        'Restart policy.',
+        api='HostConfig.RestartPolicy',
+        update=LIVE,
+        schema={
+            'Name': Prop(
+                STRING,
+                'When to restart.',
+                default='no',
+                constraints=(
+                    Allowed(('no', 'on-failure', 'always', 'unless-stopped')),
+                ),
+            ),
+            'MaximumRetryCount': Prop(
+                INTEGER,
+                'Restarts to try with on-failure.',
+                default=0,
+                constraints=(Range(min=0),),
+            ),
+        },
+    ),
+    'cap_add': Prop(
+        LIST,
+        'Kernel capabilities to add.',
+        api='HostConfig.CapAdd',
+        schema=_list_of('A capability.', constraints=(Allowed(CAPABILITIES),)),
+    ),
+    'cap_drop': Prop(
+        LIST,
+        'Kernel capabilities to drop.',
+        api='HostConfig.CapDrop',
+        schema=_list_of('A capability.', constraints=(Allowed(CAPABILITIES),)),
+    ),
+    'read_only': Prop(
+        BOOLEAN,
+        'Mount the root filesystem read-only.',
+        api='HostConfig.ReadonlyRootfs',
+        default=False,
+    ),
+    'cpu_shares': Prop(
+        INTEGER,
+        'Relative CPU weight (default 1024).',
+        api='HostConfig.CpuShares',
+        update=LIVE,
+        constraints=(Range(min=2, max=262144),),
+    ),
+    'devices': Prop(
+        LIST,
+        'Host devices to expose.',
+        api='HostConfig.Devices',
+        expand=_devices,
+        schema=Prop(
+            MAP,
+            'A device.',
+            schema={
+                'path_on_host': Prop(
+                    STRING,
+                    'Device path on the host.',
+                    required=True,
+                    constraints=(Pattern(r'^/dev/', 'a path under /dev'),),
+                ),
+                'path_in_container': Prop(
+                    STRING,
+                    'Device path in the container (default: the host path).',
+                    constraints=(Pattern(r'^/dev/', 'a path under /dev'),),
+                ),
+                'permissions': Prop(
+                    STRING,
+                    'cgroup permissions.',
+                    default='rwm',
+                    constraints=(
+                        Allowed(('r', 'w', 'm', 'rw', 'rm', 'wm', 'rwm')),
+                    ),
+                ),
+            },
+        ),
+    ),
+    'cpu_set': Prop(
+        STRING,
+        'CPUs the container may use, e.g. "0-1" or "0,2".',
+        api='HostConfig.CpusetCpus',
+        update=LIVE,
+        constraints=(
+            Pattern(
+                r'^\d+(-\d+)?(,\d+(-\d+)?)*$', 'CPU numbers and ranges: 0-2,4'
+            ),
+        ),
+    ),
+    # The rest of the modern create API.
+    'entrypoint': Prop(
+        LIST,
+        "Entrypoint, replacing the image's.",
+        api='Config.Entrypoint',
+        schema=_list_of('An argument.'),
+    ),
+    'working_dir': Prop(
+        STRING,
+        'Working directory.',
+        api='Config.WorkingDir',
+        constraints=(_ABSOLUTE_PATH,),
+    ),
+    'domainname': Prop(STRING, 'Domain name.', api='Config.Domainname'),
+    'labels': Prop(
+        MAP,
+        'Labels: {name: value}. Heat adds its own '
+        'org.openstack.heat.* labels.',
+        api='Config.Labels',
+    ),
+    'stop_signal': Prop(
+        STRING,
+        'Signal that stops the container, e.g. SIGTERM or SIGQUIT.',
+        api='Config.StopSignal',
+        constraints=(
+            Pattern(r'^(SIG[A-Z0-9+-]+|\d+)$', 'a signal name or number'),
+        ),
+    ),
+    'stop_timeout': Prop(
+        INTEGER,
+        'Seconds between the stop signal and '
+        'SIGKILL when the container is stopped or deleted.',
+        api='Config.StopTimeout',
+        constraints=(Range(min=0),),
+    ),
+    'healthcheck': Prop(
+        MAP,
+        "Healthcheck, replacing the image's.",
+        api='Config.Healthcheck',
+        expand=_healthcheck,
+        schema={
+            'test': Prop(
+                ANY,
+                'A shell command string, or a list such as '
+                '["CMD", "cat", "/ready"]; ["NONE"] disables the '
+                "image's healthcheck.",
+                required=True,
+            ),
+            'interval': Prop(
+                STRING, 'Time between checks.', constraints=(spec.DURATION,)
+            ),
+            'timeout': Prop(
+                STRING,
+                'Time one check may take.',
+                constraints=(spec.DURATION,),
+            ),
+            'retries': Prop(
+                INTEGER,
+                'Failures in a row that make the container unhealthy.',
+                constraints=(Range(min=0),),
+            ),
+            'start_period': Prop(
+                STRING,
+                'Start-up time during which failures do not count.',
+                constraints=(spec.DURATION,),
+            ),
+            'start_interval': Prop(
+                STRING,
+                'Time between checks during the start period.',
+                min_api='1.44',
+                constraints=(spec.DURATION,),
+            ),
+        },
+    ),
+    'mounts': Prop(
+        LIST,
+        'Mounts: bind mounts, named or anonymous volumes, tmpfs.',
+        api='HostConfig.Mounts',
+        expand=_mounts,
+        schema=Prop(
+            MAP,
+            'A mount.',
+            schema={
+                'type': Prop(
+                    STRING,
+                    'Mount type.',
+                    default='volume',
+                    constraints=(Allowed(('bind', 'volume', 'tmpfs')),),
+                ),
+                'source': Prop(
+                    STRING,
+                    'Host path (bind) or volume name '
+                    '(volume; empty for an anonymous volume).',
+                ),
+                'target': Prop(
+                    STRING,
+                    'Path in the container.',
+                    required=True,
+                    constraints=(_ABSOLUTE_PATH,),
+                ),
+                'read_only': Prop(BOOLEAN, 'Mount read-only.', default=False),
+                'propagation': Prop(
+                    STRING,
+                    'Bind propagation.',
+                    constraints=(
+                        Allowed(
+                            (
+                                'private',
+                                'rprivate',
+                                'shared',
+                                'rshared',
+                                'slave',
+                                'rslave',
+                            )
+                        ),
+                    ),
+                ),
+                'no_copy': Prop(
+                    BOOLEAN,
+                    'Do not copy image data into a new volume.',
+                    default=False,
+                ),
+                'labels': Prop(MAP, 'Labels of a new volume.'),
+                'tmpfs_size': Prop(
+                    STRING, 'Size of a tmpfs mount.', constraints=(spec.SIZE,)
+                ),
+                'tmpfs_mode': Prop(
+                    INTEGER,
+                    'File mode of a tmpfs mount, e.g. 448 for 0700.',
+                    constraints=(Range(min=0),),
+                ),
+                'subpath': Prop(
+                    STRING, 'Path inside the volume to mount.', min_api='1.45'
+                ),
+            },
+        ),
+    ),
+    'tmpfs': Prop(
+        MAP,
+        'tmpfs mounts: {container path: mount options}.',
+        api='HostConfig.Tmpfs',
+    ),
+    'network_mode': Prop(
+        STRING,
+        'Network mode: bridge, host, none, container:NAME or a network name.',
+        api='HostConfig.NetworkMode',
+    ),
+    'networks': Prop(
+        LIST,
+        'Networks to attach the container to, with aliases and fixed '
+        'addresses.',
+        api='NetworkingConfig.EndpointsConfig',
+        expand=_networks,
+        schema=Prop(
+            MAP,
+            'A network attachment.',
+            schema={
+                'network': Prop(STRING, 'Network name or id.', required=True),
+                'aliases': Prop(
+                    LIST,
+                    'DNS aliases on this network.',
+                    schema=_list_of('An alias.'),
+                ),
+                'ipv4_address': Prop(STRING, 'Fixed IPv4 address.'),
+                'ipv6_address': Prop(STRING, 'Fixed IPv6 address.'),
+            },
+        ),
+    ),
+    'ports': Prop(
+        LIST,
+        'Ports to publish on the host.',
+        api='HostConfig.PortBindings',
+        expand=_published,
+        schema=Prop(
+            MAP,
+            'A published port.',
+            schema={
+                'container_port': Prop(
+                    INTEGER,
+                    'Port in the container.',
+                    required=True,
+                    constraints=(Range(min=1, max=65535),),
+                ),
+                'protocol': Prop(
+                    STRING,
+                    'Protocol.',
+                    default='tcp',
+                    constraints=(Allowed(('tcp', 'udp', 'sctp')),),
+                ),
+                'host_ip': Prop(
+                    STRING,
+                    'Host address to publish on, e.g. '
+                    '127.0.0.1 (default: all addresses).',
+                ),
+                'host_port': Prop(
+                    INTEGER,
+                    'Host port (default: one the engine picks).',
+                    constraints=(Range(min=1, max=65535),),
+                ),
+            },
+        ),
+    ),
+    'extra_hosts': Prop(
+        MAP,
+        'Extra /etc/hosts entries: {hostname: IP}.',
+        api='HostConfig.ExtraHosts',
+        expand=lambda v: {
+            'HostConfig.ExtraHosts': docker_utils.format_extra_hosts(v)
+        },
+    ),
+    'dns_search': Prop(
+        LIST,
+        'DNS search domains.',
+        api='HostConfig.DnsSearch',
+        schema=_list_of('A domain.'),
+    ),
+    'dns_options': Prop(
+        LIST,
+        'DNS resolver options.',
+        api='HostConfig.DnsOptions',
+        schema=_list_of('An option, e.g. ndots:2.'),
+    ),
+    'ulimits': Prop(
+        LIST,
+        'Resource limits.',
+        api='HostConfig.Ulimits',
+        expand=lambda v: {
+            'HostConfig.Ulimits': [
+                docker_types.Ulimit(
+                    name=u['name'],
+                    soft=u['soft'],
+                    hard=u['hard'] if u.get('hard') is not None else u['soft'],
+                )
+                for u in v
+            ]
+        },
+        schema=Prop(
+            MAP,
+            'A limit.',
+            schema={
+                'name': Prop(
+                    STRING, 'Limit name, e.g. nofile.', required=True
+                ),
+                'soft': Prop(INTEGER, 'Soft limit.', required=True),
+                'hard': Prop(INTEGER, 'Hard limit (default: the soft limit).'),
+            },
+        ),
+    ),
+    'sysctls': Prop(
+        MAP,
+        'Namespaced kernel parameters: {name: value}.',
+        api='HostConfig.Sysctls',
+        expand=lambda v: {
+            'HostConfig.Sysctls': {k: str(x) for k, x in v.items()}
+        },
+    ),
+    'shm_size': _size('HostConfig.ShmSize', 'Size of /dev/shm.'),
+    'pids_limit': Prop(
+        INTEGER,
+        'Maximum number of processes.',
+        api='HostConfig.PidsLimit',
+        update=LIVE,
+        constraints=(Range(min=1),),
+    ),
+    'cpus': Prop(
+        NUMBER,
+        'Number of CPUs, e.g. 0.5.',
+        api='HostConfig.NanoCpus',
+        expand=lambda v: {'HostConfig.NanoCpus': int(v * 10**9)},
+        flatten=lambda info: (
+            (spec.dig(info, 'HostConfig.NanoCpus') or 0) / 10**9
+        ),
+        update=LIVE,
+        constraints=(Range(min=0.01),),
+    ),
+    'memory_reservation': _size(
+        'HostConfig.MemoryReservation', 'Soft memory limit.', update=LIVE
+    ),
+    'memory_swap': _size(
+        'HostConfig.MemorySwap',
+        'Memory plus swap limit.',
+        update=LIVE,
+        unlimited=True,
+    ),
+    'init': Prop(
+        BOOLEAN,
+        'Run an init process as PID 1 that forwards '
+        'signals and reaps zombies.',
+        api='HostConfig.Init',
+    ),
+    'security_opt': Prop(
+        LIST,
+        'Security options, e.g. no-new-privileges:true.',
+        api='HostConfig.SecurityOpt',
+        schema=_list_of('An option.'),
+    ),
+    'group_add': Prop(
+        LIST,
+        "Extra groups for the container's user.",
+        api='HostConfig.GroupAdd',
+        schema=_list_of('A group name or GID.'),
+    ),
+    'log_config': Prop(
+        MAP,
+        'Logging driver.',
+        api='HostConfig.LogConfig',
+        expand=lambda v: {
+            'HostConfig.LogConfig': docker_types.LogConfig(
+                type=v['driver'], config=v.get('options') or {}
+            )
+        },
+        schema={
+            'driver': Prop(
+                STRING,
+                'Driver name, e.g. json-file, local, syslog.',
+                required=True,
+            ),
+            'options': Prop(MAP, 'Driver options.'),
+        },
+    ),
+    'ipc_mode': Prop(
+        STRING,
+        'IPC namespace: private, shareable, host, container:NAME.',
+        api='HostConfig.IpcMode',
+    ),
+    'pid_mode': Prop(
+        STRING,
+        'PID namespace: host or container:NAME.',
+        api='HostConfig.PidMode',
+    ),
+    'userns_mode': Prop(
+        STRING, 'User namespace mode (host).', api='HostConfig.UsernsMode'
+    ),
+    'cgroup_parent': Prop(
+        STRING, 'Parent cgroup.', api='HostConfig.CgroupParent'
+    ),
+    'oom_score_adj': Prop(
+        INTEGER,
+        'OOM score adjustment.',
+        api='HostConfig.OomScoreAdj',
+        constraints=(Range(min=-1000, max=1000),),
+    ),
+    'runtime': Prop(
+        STRING, 'OCI runtime, e.g. runc.', api='HostConfig.Runtime'
+    ),
+    'mac_address': Prop(STRING, 'MAC address.', api='Config.MacAddress'),
+    'api_config': Prop(
+        MAP,
+        'Further container config fields, by Engine API name '
+        '(e.g. {"Shell": ["/bin/ash", "-c"]}), for what no property covers. '
+        'Typed properties win over these.',
+        expand=_api_fields('api_config', CONFIG_FIELDS, 'Config.'),
+    ),
+    'api_host_config': Prop(
+        MAP,
+        'Further HostConfig fields, by Engine API name (e.g. '
+        '{"OomKillDisable": true}), for what no property covers. Typed '
+        'properties win over these.',
+        expand=_api_fields(
+            'api_host_config',
+            HOST_CONFIG_FIELDS,
+            'HostConfig.',
+            FORBIDDEN_HOST_CONFIG_FIELDS,
+        ),
+    ),
+}
+
+_ESCAPE_HATCHES = ('api_config', 'api_host_config')
+
+
+def live_update_fields(old, new):
+    """Engine API update body for changed LIVE properties, or None.
+
+    None means the change cannot be applied to the running container: the
+    engine ignores zero (a limit cannot be removed by update).
+    """
+    body = {}
+    for name, prop in PROPERTIES.items():
+        if prop.update != LIVE or old.get(name) == new.get(name):
+            continue
+        if new.get(name) is None:
+            return None
+        for path, value in prop.contributions(new[name]).items():
+            if not value:
+                return None
+            body[path.split('.', 1)[1]] = value
+    return body
+
+
+def expand(values, labels=None, api_version='1.41'):
+    """The create request for validated property ``values``.
+
+    Returns ``(body, extra_networks)``: the body of ``POST
+    /containers/create`` and, for engines before API 1.44 (which honour one
+    network at create), the further ``{network: endpoint config}`` to
+    connect before start.
+    """
+    body = {}
+    ordered = sorted(
+        PROPERTIES.items(), key=lambda item: item[0] not in _ESCAPE_HATCHES
+    )
+    for name, prop in ordered:
+        value = values.get(name)
+        if value is None:
+            continue
+        for path, api_value in prop.contributions(value).items():
+            spec.merge_into(body, path, api_value)
+
+    if labels:
+        spec.merge_into(body, 'Config.Labels', labels)
+    config = body.pop('Config', {})
+    networking = body.pop('NetworkingConfig', {})
+    endpoints = networking.get('EndpointsConfig') or {}
+    extra = {}
+    if endpoints:
+        first = next(iter(endpoints))
+        if spec.version_tuple(api_version) < (1, 44):
+            extra = {k: v for k, v in endpoints.items() if k != first}
+            endpoints = {first: endpoints[first]}
+        body.setdefault('HostConfig', {}).setdefault('NetworkMode', first)
+        config['NetworkingConfig'] = {'EndpointsConfig': endpoints}
+    config['HostConfig'] = body.get('HostConfig', {})
+    return config, extra
+
+
+def unsupported(values, api_version):
+    return spec.unsupported(PROPERTIES, values, api_version)
+
+
+# Attributes: name -> (description, what it reads, how).
+INSPECT, LOGS = 'inspect', 'logs'
+
+
+def _ports_of(info, protocol):
+    ports = spec.dig(info, 'NetworkSettings.Ports') or {}
+    return ','.join(
+        b['HostPort']
+        for key, bindings in sorted(ports.items())
+        if key.endswith('/' + protocol) and bindings
+        for b in bindings[:1]
+        if b.get('HostPort')
+    )
+
+
+def _network_info(info):
+    settings = dict(info.get('NetworkSettings') or {})
+    settings['TcpPorts'] = _ports_of(info, 'tcp')
+    settings['UdpPorts'] = _ports_of(info, 'udp')
+    return settings
+
+
+def _first_network_value(info, key):
+    settings = info.get('NetworkSettings') or {}
+    if settings.get(key):
+        return settings[key]
+    for network in (settings.get('Networks') or {}).values():
+        if network.get(key):
+            return network[key]
+    return ''
+
+
+def _log_lines(text):
+    return text.rstrip('\n').split('\n')
+
+
+ATTRIBUTES = {
+    'info': (
+        'The full inspect output of the container.',
+        INSPECT,
+        lambda info: info,
+    ),
+    'network_info': (
+        "The container's NetworkSettings, with TcpPorts and "
+        'UdpPorts (comma-separated host ports).',
+        INSPECT,
+        _network_info,
+    ),
+    'network_ip': (
+        'IP address of the container (on its first network).',
+        INSPECT,
+        lambda i: _first_network_value(i, 'IPAddress'),
+    ),
+    'network_gateway': (
+        "Gateway of the container's first network.",
+        INSPECT,
+        lambda i: _first_network_value(i, 'Gateway'),
+    ),
+    'network_tcp_ports': (
+        'Published TCP host ports, comma-separated.',
+        INSPECT,
+        lambda i: _ports_of(i, 'tcp'),
+    ),
+    'network_udp_ports': (
+        'Published UDP host ports, comma-separated.',
+        INSPECT,
+        lambda i: _ports_of(i, 'udp'),
+    ),
+    'logs': (
+        "The container's output (stdout and stderr) as text.",
+        LOGS,
+        lambda text: text,
+    ),
+    'logs_head': (
+        "The first line of the container's output.",
+        LOGS,
+        lambda text: _log_lines(text)[0],
+    ),
+    'logs_tail': (
+        "The last line of the container's output.",
+        LOGS,
+        lambda text: _log_lines(text)[-1],
+    ),
+    'status': (
+        'Container state: created, running, paused, restarting, '
+        'exited or dead.',
+        INSPECT,
+        lambda i: spec.dig(i, 'State.Status'),
+    ),
+    'running': (
+        'Whether the container is running.',
+        INSPECT,
+        lambda i: bool(spec.dig(i, 'State.Running')),
+    ),
+    'exit_code': (
+        'Exit code of the last run.',
+        INSPECT,
+        lambda i: spec.dig(i, 'State.ExitCode'),
+    ),
+    'health': (
+        'Health status: starting, healthy, unhealthy, or none when '
+        'there is no healthcheck.',
+        INSPECT,
+        lambda i: spec.dig(i, 'State.Health.Status') or 'none',
+    ),
+    'name': (
+        'Name of the container.',
+        INSPECT,
+        lambda i: (i.get('Name') or '').lstrip('/'),
+    ),
+    'image_id': (
+        'Id of the image the container runs.',
+        INSPECT,
+        lambda i: i.get('Image'),
+    ),
+    'ip_addresses': (
+        'IP addresses by network: {network: address}.',
+        INSPECT,
+        lambda i: {
+            n: v.get('IPAddress')
+            for n, v in (spec.dig(i, 'NetworkSettings.Networks') or {}).items()
+        },
+    ),
+    'ports': (
+        'Published ports: {"80/tcp": [{"HostIp": ..., "HostPort": ...}]}.',
+        INSPECT,
+        lambda i: {
+            k: v
+            for k, v in (spec.dig(i, 'NetworkSettings.Ports') or {}).items()
+            if v
+        },
+    ),
+}
+
+
+def attribute(name, observed):
+    """Value of attribute ``name`` from inspect output or log text."""
+    return ATTRIBUTES[name][2](observed)

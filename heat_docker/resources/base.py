@@ -1,0 +1,63 @@
+"""Heat schemas derived from :mod:`heat_docker.spec` declarations."""
+
+from heat.engine import attributes, constraints, properties
+
+from heat_docker import spec
+
+
+def _constraint(c):
+    if isinstance(c, spec.Range):
+        return constraints.Range(min=c.min, max=c.max)
+    if isinstance(c, spec.Length):
+        return constraints.Length(min=c.min, max=c.max)
+    if isinstance(c, spec.Allowed):
+        return constraints.AllowedValues(list(c.values))
+    if isinstance(c, spec.Pattern):
+        return constraints.AllowedPattern(
+            c.regex, description='must be %s' % c.description
+        )
+    raise TypeError(c)
+
+
+def describe(prop):
+    """The property's description with where it goes in the Engine API."""
+    notes = []
+    if prop.api:
+        notes.append('Engine API: %s' % prop.api)
+    if prop.min_api:
+        notes.append('needs API %s or newer' % prop.min_api)
+    if prop.update == spec.LIVE:
+        notes.append('updated in place')
+    elif prop.update == spec.RENAME:
+        notes.append('updated in place by renaming')
+    return prop.description + (' (%s.)' % '; '.join(notes) if notes else '')
+
+
+def heat_property(prop):
+    nested = None
+    if isinstance(prop.schema, dict):
+        nested = {k: heat_property(p) for k, p in prop.schema.items()}
+    elif isinstance(prop.schema, spec.Prop):
+        nested = heat_property(prop.schema)
+    return properties.Schema(
+        prop.type,
+        describe(prop),
+        default=prop.default,
+        schema=nested,
+        required=prop.required,
+        constraints=[_constraint(c) for c in prop.constraints],
+        update_allowed=prop.update != spec.REPLACE,
+    )
+
+
+def heat_properties(props, rename=lambda name: name):
+    return {rename(name): heat_property(p) for name, p in props.items()}
+
+
+def heat_attributes(attrs, rename=lambda name: name):
+    return {
+        rename(name): attributes.Schema(
+            description, cache_mode=attributes.Schema.CACHE_NONE
+        )
+        for name, (description, _, _) in attrs.items()
+    }
