@@ -197,7 +197,7 @@ HOST_CONFIG_FIELDS = frozenset(
 # Heat owns the container's removal; the engine must not remove it first.
 FORBIDDEN_HOST_CONFIG_FIELDS = frozenset(('AutoRemove',))
 
-_ABSOLUTE_PATH = Pattern(r'^/', 'an absolute path')
+_ABSOLUTE_PATH = Pattern(r'^/.*$', 'an absolute path')
 _PORT = Pattern(
     r'^\d{1,5}(/(tcp|udp|sctp))?$',
     'a port with an optional protocol: 80, 53/udp',
@@ -436,7 +436,7 @@ PROPERTIES = {
         'default_endpoint, then DOCKER_HOST, then the local socket.',
         constraints=(
             Pattern(
-                r'^(unix|tcp|ssh|http|https)://',
+                r'^(unix|tcp|ssh|http|https)://\S+$',
                 'a unix://, tcp:// or ssh:// URL',
             ),
         ),
@@ -651,12 +651,12 @@ PROPERTIES = {
                     STRING,
                     'Device path on the host.',
                     required=True,
-                    constraints=(Pattern(r'^/dev/', 'a path under /dev'),),
+                    constraints=(Pattern(r'^/dev/.+$', 'a path under /dev'),),
                 ),
                 'path_in_container': Prop(
                     STRING,
                     'Device path in the container (default: the host path).',
-                    constraints=(Pattern(r'^/dev/', 'a path under /dev'),),
+                    constraints=(Pattern(r'^/dev/.+$', 'a path under /dev'),),
                 ),
                 'permissions': Prop(
                     STRING,
@@ -1142,7 +1142,7 @@ def _first_network_value(info, key):
 
 
 def _log_lines(text):
-    return text.rstrip('\n').split('\n')
+    return text.splitlines() or ['']
 
 
 ATTRIBUTES = {

@@ -60,6 +60,8 @@ class Allowed:
 
 @dataclasses.dataclass(frozen=True)
 class Pattern:
+    """A regular expression the whole value must match, as Heat checks it."""
+
     regex: str
     description: str
 

@@ -1,0 +1,215 @@
+"""Fixtures: a private Docker engine, and Heat's real engine in-process.
+
+The Docker-backed tests skip only where no engine can be had (not root, or
+no dockerd), and then say why; under CI (``CI`` or
+``HEAT_DOCKER_REQUIRE_DOCKER`` set) that is a failure instead.
+"""
+
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+import docker
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+IMAGE = 'localhost/heat-docker/busybox:latest'
+STACK_TIMEOUT = 90
+
+
+def _no_engine(reason):
+    if os.environ.get('CI') or os.environ.get('HEAT_DOCKER_REQUIRE_DOCKER'):
+        pytest.fail('Docker-backed tests cannot run: ' + reason)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope='session')
+def docker_host():
+    """DOCKER_HOST of a private engine that has the test image."""
+    host = os.environ.get('HEAT_DOCKER_TEST_DOCKER_HOST')
+    private_dir = None
+    if not host:
+        if os.geteuid() != 0 or not shutil.which('dockerd'):
+            _no_engine(
+                'no Docker engine: run as root with Debian docker.io '
+                'installed, or set HEAT_DOCKER_TEST_DOCKER_HOST'
+            )
+        # A short path: unix socket paths are limited to 108 bytes.
+        private_dir = tempfile.mkdtemp(prefix='hd-', dir='/tmp')
+        host = subprocess.run(
+            [REPO / 'tools' / 'private-dockerd', 'start', private_dir],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    subprocess.run(
+        [REPO / 'tools' / 'build-images'],
+        env={**os.environ, 'DOCKER_HOST': host},
+        check=True,
+    )
+    yield host
+    if private_dir:
+        subprocess.run(
+            [REPO / 'tools' / 'private-dockerd', 'stop', private_dir],
+            check=False,
+        )
+        shutil.rmtree(private_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope='session')
+def api(docker_host):
+    client = docker.APIClient(base_url=docker_host, version='auto')
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope='session')
+def heat(docker_host, tmp_path_factory):
+    """Heat's engine in this process, loading the plugin from contrib/."""
+    from oslo_config import cfg
+
+    from heat_docker import standalone
+
+    os.environ['DOCKER_HOST'] = docker_host
+    state = tmp_path_factory.mktemp('heat-state')
+    engine = standalone.boot(
+        str(state),
+        plugin_dirs=[str(REPO / 'contrib')],
+        log_file=str(state / 'heat.log'),
+    )
+    # Test containers whose PID 1 ignores SIGTERM need not hold up deletes.
+    cfg.CONF.set_override('stop_timeout', 2, group='docker')
+    yield engine
+    engine.stop()
+
+
+class Stacks:
+    """Drives stacks through Heat's EngineService, as heat-api would."""
+
+    def __init__(self, heat, api):
+        self.heat = heat
+        self.api = api
+        self.created = []
+
+    @property
+    def engine(self):
+        return self.heat.engine
+
+    @property
+    def ctx(self):
+        return self.heat.context
+
+    def wait(self, ident, timeout=STACK_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        while True:
+            stack = self.engine.show_stack(self.ctx, ident)[0]
+            if stack['stack_status'] != 'IN_PROGRESS':
+                return stack
+            if time.monotonic() > deadline:
+                raise AssertionError('stack still in progress: %s' % stack)
+            time.sleep(0.1)
+
+    def create(self, template, params=None, files=None):
+        name = 'test-%s' % uuid.uuid4().hex[:8]
+        ident = self.engine.create_stack(
+            self.ctx, name, template, params or {}, files or {}, {}
+        )
+        self.created.append(ident)
+        return self.wait(ident)
+
+    def update(self, stack, template, params=None, existing=False):
+        args = {'existing': True} if existing else {}
+        self.engine.update_stack(
+            self.ctx,
+            stack['stack_identity'],
+            template,
+            params or {},
+            {},
+            args,
+        )
+        return self.wait(stack['stack_identity'])
+
+    def delete(self, stack):
+        from heat.common import exception
+
+        ident = stack['stack_identity']
+        self.engine.delete_stack(self.ctx, ident)
+        deadline = time.monotonic() + STACK_TIMEOUT
+        while time.monotonic() < deadline:
+            try:
+                shown = self.engine.show_stack(self.ctx, ident)[0]
+            except exception.EntityNotFound:
+                return 'DELETE_COMPLETE'
+            if shown['stack_status'] != 'IN_PROGRESS':
+                return '%s_%s' % (shown['stack_action'], shown['stack_status'])
+            time.sleep(0.1)
+        raise AssertionError('delete did not finish')
+
+    def action(self, stack, name):
+        """Run stack_check, stack_suspend or stack_resume and wait."""
+        getattr(self.engine, 'stack_' + name)(
+            self.ctx, stack['stack_identity']
+        )
+        time.sleep(0.2)  # the action starts in a background thread
+        return self.wait(stack['stack_identity'])
+
+    def validate(self, template, params=None):
+        return self.engine.validate_template(self.ctx, template, params or {})
+
+    def resource(self, stack, name):
+        return self.engine.describe_stack_resource(
+            self.ctx, stack['stack_identity'], name
+        )
+
+    def container(self, stack, name):
+        """Inspect output of the container behind resource ``name``."""
+        resource_id = self.resource(stack, name)['physical_resource_id']
+        return self.api.inspect_container(resource_id)
+
+    def outputs(self, stack):
+        return {o['output_key']: o['output_value'] for o in stack['outputs']}
+
+    def owned_containers(self, stack):
+        return self.api.containers(
+            all=True,
+            filters={
+                'label': 'org.openstack.heat.stack-name=%s'
+                % stack['stack_name']
+            },
+        )
+
+    def cleanup(self):
+        for ident in self.created:
+            try:
+                self.delete({'stack_identity': ident})
+            except Exception:  # best effort: the test already reported
+                pass
+
+
+@pytest.fixture
+def stacks(heat, api):
+    driver = Stacks(heat, api)
+    yield driver
+    driver.cleanup()
+
+
+def container_template(properties, outputs=None, extra_resources=None):
+    """A HOT template with one container ``c`` (and optional others)."""
+    resources = {
+        'c': {
+            'type': 'DockerInc::Docker::Container',
+            'properties': {'image': IMAGE, **properties},
+        }
+    }
+    resources.update(extra_resources or {})
+    template = {'heat_template_version': '2021-04-16', 'resources': resources}
+    if outputs:
+        template['outputs'] = {k: {'value': v} for k, v in outputs.items()}
+    return template
+
+
+SLEEP = ['sh', '-c', 'exec sleep 1000']
