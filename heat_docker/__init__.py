@@ -2,7 +2,8 @@
 
 
 def resource_mapping():
-    from heat_docker.resources import container, legacy
+    from heat_docker.resources import container
+    from heat_docker.resources import legacy
 
     return {**container.resource_mapping(), **legacy.resource_mapping()}
 

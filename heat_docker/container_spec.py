@@ -6,28 +6,27 @@ docs) derives from its entry. ``expand`` builds the create request from
 validated property values; ``attribute`` reads attributes from inspect.
 """
 
+from docker import errors as docker_errors
 from docker import types as docker_types
 from docker.utils import utils as docker_utils
 
 from heat_docker import spec
-from heat_docker.spec import (
-    ANY,
-    BOOLEAN,
-    INTEGER,
-    LIST,
-    LIVE,
-    MAP,
-    NO_CONTAINER_CHANGE,
-    NUMBER,
-    RENAME,
-    STRING,
-    Allowed,
-    InvalidValue,
-    Length,
-    Pattern,
-    Prop,
-    Range,
-)
+from heat_docker.spec import ANY
+from heat_docker.spec import BOOLEAN
+from heat_docker.spec import INTEGER
+from heat_docker.spec import LIST
+from heat_docker.spec import LIVE
+from heat_docker.spec import MAP
+from heat_docker.spec import NO_CONTAINER_CHANGE
+from heat_docker.spec import NUMBER
+from heat_docker.spec import RENAME
+from heat_docker.spec import STRING
+from heat_docker.spec import Allowed
+from heat_docker.spec import InvalidValue
+from heat_docker.spec import Length
+from heat_docker.spec import Pattern
+from heat_docker.spec import Prop
+from heat_docker.spec import Range
 
 LABEL_PREFIX = 'org.openstack.heat.'
 STACK_ID_LABEL = LABEL_PREFIX + 'stack-id'
@@ -328,6 +327,12 @@ def _mounts(mounts):
         args = {k: v for k, v in m.items() if v not in (None, {}, False)}
         if 'tmpfs_size' in args:
             args['tmpfs_size'] = spec.size_bytes(args['tmpfs_size'])
+        if args.get('type') == 'bind' and not str(
+            args.get('source', '')
+        ).startswith('/'):
+            raise InvalidValue(
+                'mounts', 'a bind mount needs an absolute host path as source'
+            )
         try:
             result.append(
                 docker_types.Mount(
@@ -336,7 +341,7 @@ def _mounts(mounts):
                     **args,
                 )
             )
-        except Exception as exc:
+        except docker_errors.InvalidArgument as exc:
             raise InvalidValue('mounts', str(exc)) from exc
     return {'HostConfig.Mounts': result}
 
@@ -388,17 +393,17 @@ def _endpoint_config(network):
 
 def _api_fields(prop, allowed, prefix, forbidden=frozenset()):
     def expand(fields):
-        bad = sorted(set(fields) - allowed)
-        if bad:
-            raise InvalidValue(
-                prop, 'unknown Engine API field(s) %s' % ', '.join(bad)
-            )
         refused = sorted(set(fields) & forbidden)
         if refused:
             raise InvalidValue(
                 prop,
-                '%s cannot be set: Heat removes the '
-                'container itself' % ', '.join(refused),
+                '%s cannot be set: Heat removes the container itself'
+                % ', '.join(refused),
+            )
+        unknown = sorted(set(fields) - allowed)
+        if unknown:
+            raise InvalidValue(
+                prop, 'unknown Engine API field(s) %s' % ', '.join(unknown)
             )
         return {prefix + k: v for k, v in fields.items()}
 

@@ -67,10 +67,12 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     backend.init_backend(backend.BackendType.THREADING)
 
     from heat.common import config as heat_config  # noqa: F401 (options)
-    from heat.common import context, messaging
+    from heat.common import context
+    from heat.common import messaging
     from heat.db import api as db_api
     from heat.db import migration
-    from heat.engine import resources, service
+    from heat.engine import resources
+    from heat.engine import service
     from heat.rpc import api as rpc_api
     from oslo_config import cfg
     from oslo_log import log as logging

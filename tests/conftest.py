@@ -157,8 +157,12 @@ class Stacks:
         time.sleep(0.2)  # the action starts in a background thread
         return self.wait(stack['stack_identity'])
 
-    def validate(self, template, params=None):
-        return self.engine.validate_template(self.ctx, template, params or {})
+    def validation_error(self, template, params=None):
+        """Heat's message refusing ``template``, or None if it is valid."""
+        result = self.engine.validate_template(
+            self.ctx, template, params or {}
+        )
+        return result.get('Error')
 
     def resource(self, stack, name):
         return self.engine.describe_stack_resource(

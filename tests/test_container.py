@@ -3,7 +3,9 @@
 import socket
 import time
 
-from conftest import IMAGE, SLEEP, container_template
+from conftest import IMAGE
+from conftest import SLEEP
+from conftest import container_template
 import pytest
 
 

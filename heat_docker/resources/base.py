@@ -1,6 +1,8 @@
 """Heat schemas derived from :mod:`heat_docker.spec` declarations."""
 
-from heat.engine import attributes, constraints, properties
+from heat.engine import attributes
+from heat.engine import constraints
+from heat.engine import properties
 
 from heat_docker import spec
 

@@ -5,13 +5,16 @@ import time
 
 from heat.common import exception
 from heat.common.i18n import _
-from heat.engine import resource, support
+from heat.engine import function
+from heat.engine import resource
+from heat.engine import support
 from oslo_config import cfg
 from oslo_log import log as logging
 
 from heat_docker import client as docker_client
-from heat_docker import config, spec
+from heat_docker import config
 from heat_docker import container_spec as cspec
+from heat_docker import spec
 from heat_docker.resources import base
 
 LOG = logging.getLogger(__name__)
@@ -74,12 +77,12 @@ class DockerContainer(resource.Resource):
             )
         return values
 
-    def property_path(self, name):
+    def _properties_path(self, *path):
         return [
             self.stack.t.RESOURCES,
             self.name,
             self.stack.t.get_section_name('properties'),
-            self.template_name(name),
+            *path,
         ]
 
     def _client(self):
@@ -97,7 +100,7 @@ class DockerContainer(resource.Resource):
     def _invalid(self, prop, message):
         return exception.StackValidationFailed(
             error=_('Property error'),
-            path=self.property_path(prop),
+            path=self._properties_path(self.template_name(prop)),
             message=message,
         )
 
@@ -114,17 +117,40 @@ class DockerContainer(resource.Resource):
 
     def validate(self):
         super().validate()
+        self._validate_values()
+
+    def validate_template(self):
+        # Heat's template validate checks only the structure; refuse bad
+        # values there too, before any stack is created.
+        super().validate_template()
+        try:
+            self.properties.validate(with_value=True)
+        except exception.StackValidationFailed as exc:
+            raise exception.StackValidationFailed(
+                error=exc.error,
+                path=self._properties_path(*exc.path[1:]),
+                message=exc.error_message,
+            ) from exc
+        self._validate_values()
+
+    def _validate_values(self):
         values = self.values()
         try:
             cspec.expand(values)
         except spec.InvalidValue as exc:
             raise self._invalid(exc.prop, exc.message) from exc
-        endpoint = values['docker_endpoint']
+        endpoint_key = self.template_name('docker_endpoint')
+        if isinstance(
+            self.properties.data.get(endpoint_key), function.Function
+        ):
+            return  # known at create, where the version is checked again
         try:
-            client = self.client_plugin().for_endpoint(endpoint)
+            client = self.client_plugin().for_endpoint(
+                values['docker_endpoint']
+            )
         except docker_client.EndpointUnavailable as exc:
-            # The engine may be one this stack still has to boot; the
-            # version is checked again before the container is created.
+            # The engine may still be booting; the version is checked again
+            # before the container is created.
             LOG.info('Not checking API versions at validation: %s', exc)
             return
         self._check_api_version(values, client.api_version)

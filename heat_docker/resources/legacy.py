@@ -5,7 +5,8 @@ for the first Docker plugin run unchanged.
 """
 
 from heat_docker import container_spec as cspec
-from heat_docker.resources import base, container
+from heat_docker.resources import base
+from heat_docker.resources import container
 
 PROPERTIES_2013 = (
     'image',

@@ -1,0 +1,120 @@
+"""Bad input is refused by template validate, naming the property."""
+
+from conftest import IMAGE
+from conftest import container_template
+import pytest
+
+BAD_INPUT = [
+    ('memory', 'lots', 'memory', 'must be a size'),
+    ('memory_swap', '-2', 'memory_swap', 'must be a size'),
+    ('cap_add', ['NOPE'], 'cap_add', 'NOPE'),
+    ('restart_policy', {'Name': 'sometimes'}, 'restart_policy', 'sometimes'),
+    ('port_specs', ['http'], 'port_specs', 'must be a port'),
+    ('cpu_shares', 1, 'cpu_shares', '1 is out of range'),
+    (
+        'volumes',
+        {'/srv': {'bind': 'relative'}},
+        'volumes',
+        "'relative' is not an absolute path",
+    ),
+    ('volumes', 'not-a-map', 'volumes', 'must be a map or a list'),
+    ('env', 'A=1', 'env', 'must be a list of "KEY=value" strings'),
+    (
+        'devices',
+        [{'path_on_host': '/etc/passwd'}],
+        'devices',
+        'must be a path under /dev',
+    ),
+    (
+        'api_host_config',
+        {'Memroy': 1},
+        'api_host_config',
+        'unknown Engine API field(s) Memroy',
+    ),
+    (
+        'api_host_config',
+        {'AutoRemove': True},
+        'api_host_config',
+        'AutoRemove cannot be set',
+    ),
+    (
+        'api_config',
+        {'Hostnme': 'x'},
+        'api_config',
+        'unknown Engine API field(s) Hostnme',
+    ),
+    ('completion', 'done', 'completion', '"done" is not an allowed value'),
+    (
+        'image_pull_policy',
+        'sometimes',
+        'image_pull_policy',
+        'not an allowed value',
+    ),
+    (
+        'healthcheck',
+        {'test': 'true', 'interval': 'soon'},
+        'healthcheck',
+        'must be a duration',
+    ),
+    (
+        'healthcheck',
+        {'test': 'true', 'start_interval': '1s'},
+        'healthcheck',
+        'needs Docker Engine API 1.44 or newer; the engine speaks 1.41',
+    ),
+    ('mounts', [{'type': 'bind', 'target': '/x'}], 'mounts', 'source'),
+    (
+        'docker_endpoint',
+        'docker.example:2375',
+        'docker_endpoint',
+        'must be a unix://, tcp:// or ssh:// URL',
+    ),
+    ('name', 'bad name!', 'name', 'must be letters, digits'),
+    ('ports', [{'container_port': 70000}], 'ports', 'out of range'),
+]
+
+
+@pytest.mark.parametrize(
+    'prop, value, named, message',
+    BAD_INPUT,
+    ids=['%s-%d' % (case[0], i) for i, case in enumerate(BAD_INPUT)],
+)
+def test_bad_input_is_refused_at_validate(
+    stacks, api, prop, value, named, message
+):
+    before = api.containers(all=True)
+    text = stacks.validation_error(container_template({prop: value}))
+    assert text is not None
+    assert 'resources.c.properties.%s' % named in text, text
+    assert message in text, text
+    assert api.containers(all=True) == before
+
+
+def test_missing_image_is_refused(stacks):
+    template = container_template({})
+    del template['resources']['c']['properties']['image']
+    text = stacks.validation_error(template)
+    assert 'Property image not assigned' in text, text
+
+
+def test_refused_stack_create_makes_no_container(stacks, api):
+    from heat.common import exception
+    import oslo_messaging
+
+    before = api.containers(all=True)
+    with pytest.raises(oslo_messaging.ExpectedException) as refused:
+        stacks.create(container_template({'memory': 'lots'}))
+    assert isinstance(
+        refused.value.exc_info[1], exception.StackValidationFailed
+    )
+    assert 'resources.c.properties.memory' in str(refused.value.exc_info[1])
+    assert api.containers(all=True) == before
+
+
+def test_a_good_template_validates_with_its_descriptions(stacks):
+    assert (
+        stacks.validation_error(
+            container_template({'memory': '1g', 'image': IMAGE})
+        )
+        is None
+    )
