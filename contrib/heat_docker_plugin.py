@@ -1,1 +1,1 @@
-from heat_docker import available_resource_mapping, resource_mapping  # noqa: F401
+from heat_docker import available_resource_mapping  # noqa: F401
