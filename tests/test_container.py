@@ -576,3 +576,13 @@ def test_endpoint_that_never_answers_fails_with_a_clear_reason(
     assert stack['stack_status'] == 'FAILED'
     assert 'is not answering' in stack['stack_status_reason']
     assert 'endpoint_wait_timeout' in stack['stack_status_reason']
+
+
+def test_the_container_is_found_where_it_was_created(
+    stacks, api, docker_host, monkeypatch
+):
+    stack = stacks.create(container_template({'cmd': SLEEP, 'init': True}))
+    # Later operations with another default engine still reach it.
+    monkeypatch.setenv('DOCKER_HOST', 'unix:///nonexistent/docker.sock')
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert stacks.owned_containers(stack) == []

@@ -20,6 +20,7 @@ from heat_docker.resources import base
 LOG = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 10
+ENDPOINT_DATA = 'endpoint'
 
 
 class ContainerFailed(exception.Error):
@@ -85,10 +86,18 @@ class DockerContainer(resource.Resource):
             *path,
         ]
 
+    def _endpoint(self):
+        """The engine the container lives on.
+
+        Recorded at create: the defaults behind an empty docker_endpoint
+        (heat.conf, DOCKER_HOST) may differ when the stack is next touched.
+        """
+        return self.data().get(
+            ENDPOINT_DATA
+        ) or docker_client.resolve_endpoint(self.values()['docker_endpoint'])
+
     def _client(self):
-        return self.client_plugin().for_endpoint(
-            self.values()['docker_endpoint']
-        )
+        return self.client_plugin().for_endpoint(self._endpoint())
 
     def _labels(self):
         return {
@@ -178,6 +187,7 @@ class DockerContainer(resource.Resource):
                         'wait': cfg.CONF[config.GROUP].endpoint_wait_timeout,
                     }
                 ) from exc
+            self.data_set(ENDPOINT_DATA, self._endpoint())
             self._create_container(client)
             progress.connected = True
         return self._reached(self.values()['completion'])
