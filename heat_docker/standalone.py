@@ -21,24 +21,29 @@ def default_state_dir():
 
 
 def _serialise_sqlite_writes(engine):
-    """Start every sqlite transaction with BEGIN IMMEDIATE.
+    """Make every sqlite transaction BEGIN IMMEDIATE, waiting when busy.
 
-    oslo.db begins deferred transactions: two threads that both read and
-    then write deadlock with "database is locked". Taking the write lock up
-    front (and waiting for it with busy_timeout) serialises them instead.
+    oslo.db begins deferred transactions: one that has read and then wants
+    to write, while another connection has written, fails at once with
+    "database is locked" (no busy wait helps). Taking the write lock at
+    BEGIN serialises writers instead, and busy_timeout makes them wait.
     """
     from sqlalchemy import event
 
     @event.listens_for(engine, 'connect')
     def _connect(dbapi_conn, _record):
         dbapi_conn.execute('PRAGMA busy_timeout = 60000')
-        dbapi_conn.execute('PRAGMA journal_mode = WAL')
+        # The schema declares ON DELETE CASCADE (resource_data with its
+        # resource, ...); sqlite enforces it only with foreign keys on.
+        # Without it, a new resource that reuses a deleted one's id would
+        # inherit that one's data.
+        dbapi_conn.execute('PRAGMA foreign_keys = ON')
 
-    @event.listens_for(engine, 'begin', insert=True)
-    def _begin(conn):
-        if 'in_transaction' not in conn.info:
-            conn.exec_driver_sql('BEGIN IMMEDIATE')
-            conn.info['in_transaction'] = True  # oslo.db then skips BEGIN
+    @event.listens_for(engine, 'before_cursor_execute', retval=True)
+    def _begin_immediate(conn, cursor, statement, params, context, many):
+        if statement == 'BEGIN':  # oslo.db's own BEGIN, see its engines.py
+            statement = 'BEGIN IMMEDIATE'
+        return statement, params
 
 
 class Heat:
@@ -105,8 +110,11 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     messaging.setup('fake://')
 
     engine = db_api.get_engine()
-    _serialise_sqlite_writes(engine)
+    # Migrations hold one connection's transaction while inspecting through
+    # another, so they run before writes are serialised.
     migration.db_sync(engine=engine)
+    engine.dispose()
+    _serialise_sqlite_writes(engine)
     resources.initialise()
     if not plugin_dirs:
         import heat_docker
