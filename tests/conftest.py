@@ -8,6 +8,7 @@ no dockerd), and then say why; under CI (``CI`` or
 import os
 import pathlib
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -65,6 +66,61 @@ def api(docker_host):
     client = docker.APIClient(base_url=docker_host, version='auto')
     yield client
     client.close()
+
+
+REGISTRY_USER, REGISTRY_PASSWORD = 'heat', 'registry-secret-4711'
+
+
+@pytest.fixture(scope='session')
+def registry(api, tmp_path_factory):
+    """A private registry on 127.0.0.1 (Debian's docker-registry) that asks
+    for a password, holding the test image; yields its host:port."""
+    import bcrypt
+
+    if not shutil.which('docker-registry'):
+        _no_engine("no docker-registry: install Debian's docker-registry")
+    root = tmp_path_factory.mktemp('registry')
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        address = '127.0.0.1:%d' % probe.getsockname()[1]
+    hashed = bcrypt.hashpw(REGISTRY_PASSWORD.encode(), bcrypt.gensalt())
+    (root / 'htpasswd').write_text(
+        '%s:%s\n' % (REGISTRY_USER, hashed.decode())
+    )
+    (root / 'config.yml').write_text(
+        'version: 0.1\n'
+        'storage: {filesystem: {rootdirectory: %s}}\n'
+        'http: {addr: "%s"}\n'
+        'auth: {htpasswd: {realm: test, path: %s}}\n'
+        % (root / 'data', address, root / 'htpasswd')
+    )
+    server = subprocess.Popen(
+        ['docker-registry', 'serve', str(root / 'config.yml')],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(address.split(':'), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.kill()
+                raise RuntimeError('docker-registry did not start')
+            time.sleep(0.2)
+    auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
+    repository = '%s/heat-docker/busybox' % address
+    api.tag(IMAGE, repository, 'latest')
+    for line in api.push(
+        repository, 'latest', auth_config=auth, stream=True, decode=True
+    ):
+        if 'error' in line:
+            raise RuntimeError('push failed: %s' % line['error'])
+    api.remove_image(repository + ':latest')
+    yield address
+    server.terminate()
+    server.wait(10)
 
 
 @pytest.fixture(scope='session')

@@ -3,6 +3,7 @@
 import dataclasses
 import time
 
+from docker import errors as docker_errors
 from heat.common import exception
 from heat.common.i18n import _
 from heat.engine import function
@@ -237,7 +238,13 @@ class DockerContainer(resource.Resource):
             if credentials.get(k)
         } or None
         LOG.info('Pulling image %s', image)
-        client.pull(image, auth_config=auth)
+        try:
+            client.pull(image, auth_config=auth)
+        except docker_errors.APIError as exc:
+            raise ContainerFailed(
+                _('Pulling image %(image)s failed: %(error)s')
+                % {'image': image, 'error': exc.explanation or exc}
+            ) from exc
 
     def _logs_tail(self, client):
         text = client.logs(self.resource_id, tail=LOG_TAIL_LINES)

@@ -1,0 +1,76 @@
+"""Pulling from a private registry on 127.0.0.1, with credentials."""
+
+from conftest import REGISTRY_PASSWORD
+from conftest import REGISTRY_USER
+from conftest import SLEEP
+from conftest import container_template
+import pytest
+
+
+@pytest.fixture
+def image(registry, api):
+    reference = '%s/heat-docker/busybox:latest' % registry
+    yield reference
+    if api.images(name=reference):
+        api.remove_image(reference, force=True)  # the tag only
+
+
+def credentials(password):
+    return {'username': REGISTRY_USER, 'password': password}
+
+
+def test_missing_image_is_pulled_with_credentials(stacks, api, image):
+    assert api.images(name=image) == []
+    stack = stacks.create(
+        container_template(
+            {
+                'image': image,
+                'cmd': SLEEP,
+                'init': True,
+                'registry_credentials': credentials(REGISTRY_PASSWORD),
+            }
+        )
+    )
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    assert stacks.container(stack, 'c')['Config']['Image'] == image
+    assert api.images(name=image)
+
+
+def test_wrong_password_fails_clearly_and_keeps_it_secret(stacks, image):
+    wrong = 'not-the-password-1234'
+    stack = stacks.create(
+        container_template(
+            {
+                'image': image,
+                'cmd': SLEEP,
+                'registry_credentials': credentials(wrong),
+            }
+        )
+    )
+    assert stack['stack_status'] == 'FAILED'
+    reason = stack['stack_status_reason']
+    assert image.split('/')[0] in reason
+    assert 'unauthorized' in reason.lower()
+    assert wrong not in reason
+    assert stacks.owned_containers(stack) == []
+
+
+def test_pull_policy_always_pulls_a_present_image(stacks, api, image):
+    api.tag('localhost/heat-docker/busybox:latest', image)
+    local_id = api.inspect_image(image)['Id']
+    stack = stacks.create(
+        container_template(
+            {
+                'image': image,
+                'cmd': SLEEP,
+                'init': True,
+                'image_pull_policy': 'always',
+                'registry_credentials': credentials(REGISTRY_PASSWORD),
+            }
+        )
+    )
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    # The registry's image has the same content, so the id is unchanged,
+    # but the pull happened: the engine records the registry digest.
+    assert api.inspect_image(image)['Id'] == local_id
+    assert api.inspect_image(image)['RepoDigests']
