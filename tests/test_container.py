@@ -586,3 +586,52 @@ def test_the_container_is_found_where_it_was_created(
     monkeypatch.setenv('DOCKER_HOST', 'unix:///nonexistent/docker.sock')
     assert stacks.delete(stack) == 'DELETE_COMPLETE'
     assert stacks.owned_containers(stack) == []
+
+
+def test_namespace_and_runtime_properties_reach_the_container(stacks):
+    stack = stacks.create(
+        container_template(
+            {
+                'cmd': SLEEP,
+                'init': True,
+                'network_mode': 'none',
+                'ipc_mode': 'shareable',
+                'oom_score_adj': 100,
+                'runtime': 'runc',
+                'userns_mode': 'host',
+                'cgroup_parent': '/heat-docker-test',
+            },
+            extra_resources={
+                'mac': {
+                    'type': 'DockerInc::Docker::Container',
+                    'properties': {
+                        'image': IMAGE,
+                        'cmd': SLEEP,
+                        'init': True,
+                        'mac_address': '02:42:ac:11:ff:01',
+                        'pid_mode': {
+                            'list_join': [
+                                ':',
+                                ['container', {'get_resource': 'c'}],
+                            ]
+                        },
+                    },
+                }
+            },
+        )
+    )
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    host = stacks.container(stack, 'c')['HostConfig']
+    assert host['NetworkMode'] == 'none'
+    assert host['IpcMode'] == 'shareable'
+    assert host['OomScoreAdj'] == 100
+    assert host['Runtime'] == 'runc'
+    assert host['UsernsMode'] == 'host'
+    assert host['CgroupParent'] == '/heat-docker-test'
+    mac = stacks.container(stack, 'mac')
+    assert mac['Config']['MacAddress'] == '02:42:ac:11:ff:01'
+    assert mac['NetworkSettings']['MacAddress'] == '02:42:ac:11:ff:01'
+    assert (
+        mac['HostConfig']['PidMode']
+        == 'container:' + (stacks.resource(stack, 'c')['physical_resource_id'])
+    )
