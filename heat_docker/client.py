@@ -21,6 +21,20 @@ _clients = {}
 _clients_lock = threading.Lock()
 
 
+class _EngineClient(docker.APIClient):
+    """docker's APIClient, deaf to the process's proxy and CA variables.
+
+    requests lets REQUESTS_CA_BUNDLE override a session's own CA (and
+    HTTPS_PROXY route it), which breaks TLS to an engine with its own CA.
+    The engine is talked to directly, with only the TLS settings given.
+    """
+
+    def _retrieve_server_version(self):
+        # The first request, made from APIClient.__init__.
+        self.trust_env = False
+        return super()._retrieve_server_version()
+
+
 class EndpointUnavailable(Exception):
     """The endpoint did not answer; it may still be starting."""
 
@@ -62,15 +76,18 @@ def connect(endpoint):
 
     Raises :class:`EndpointUnavailable` if the engine does not answer.
     """
+    tls = _tls_for(endpoint)
+    # A change of TLS settings (heat.conf reloaded) must not reuse a client.
+    key = (endpoint, tls and (tls.cert, tls.ca_cert, tls.verify))
     with _clients_lock:
-        client = _clients.get(endpoint)
+        client = _clients.get(key)
     if client is not None:
         return client
     try:
-        client = docker.APIClient(
+        client = _EngineClient(
             base_url=endpoint,
             version='auto',
-            tls=_tls_for(endpoint),
+            tls=tls,
             timeout=cfg.CONF[config.GROUP].api_timeout,
             use_ssh_client=endpoint.startswith('ssh://'),
         )
@@ -82,13 +99,14 @@ def connect(endpoint):
             'Docker endpoint %s is not answering: %s' % (endpoint, exc)
         ) from exc
     with _clients_lock:
-        return _clients.setdefault(endpoint, client)
+        return _clients.setdefault(key, client)
 
 
 def forget(endpoint):
     """Drop the cached client, e.g. after the engine behind it restarted."""
     with _clients_lock:
-        _clients.pop(endpoint, None)
+        for key in [k for k in _clients if k[0] == endpoint]:
+            del _clients[key]
 
 
 class DockerClientPlugin(client_plugin.ClientPlugin):

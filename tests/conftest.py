@@ -28,11 +28,86 @@ def _no_engine(reason):
     pytest.skip(reason)
 
 
+def _make_tls_material(directory):
+    """A CA, a server certificate for 127.0.0.1 and a client certificate."""
+
+    def openssl(*args):
+        subprocess.run(
+            ['openssl', *args], cwd=directory, check=True, capture_output=True
+        )
+
+    openssl(
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '2',
+        '-keyout',
+        'ca-key.pem',
+        '-out',
+        'ca.pem',
+        '-subj',
+        '/CN=test-ca',
+    )
+    for name, usage in (
+        ('server', 'serverAuth\nsubjectAltName=IP:127.0.0.1'),
+        ('client', 'clientAuth'),
+    ):
+        (directory / (name + '.ext')).write_text(
+            'extendedKeyUsage=%s\n' % usage
+        )
+        openssl(
+            'req',
+            '-newkey',
+            'rsa:2048',
+            '-nodes',
+            '-keyout',
+            name + '-key.pem',
+            '-out',
+            name + '.csr',
+            '-subj',
+            '/CN=' + name,
+        )
+        openssl(
+            'x509',
+            '-req',
+            '-in',
+            name + '.csr',
+            '-CA',
+            'ca.pem',
+            '-CAkey',
+            'ca-key.pem',
+            '-CAcreateserial',
+            '-days',
+            '2',
+            '-out',
+            name + '-cert.pem',
+            '-extfile',
+            name + '.ext',
+        )
+
+
+class Engine(str):
+    """DOCKER_HOST of the test engine; ``tls`` is its TCP+TLS endpoint and
+    certificate directory, when the tests started the engine."""
+
+    tls = None
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture(scope='session')
 def docker_host():
     """DOCKER_HOST of a private engine that has the test image."""
     host = os.environ.get('HEAT_DOCKER_TEST_DOCKER_HOST')
     private_dir = None
+    tls = None
     if not host:
         if os.geteuid() != 0 or not shutil.which('dockerd'):
             _no_engine(
@@ -41,8 +116,25 @@ def docker_host():
             )
         # A short path: unix socket paths are limited to 108 bytes.
         private_dir = tempfile.mkdtemp(prefix='hd-', dir='/tmp')
+        certs = pathlib.Path(private_dir) / 'tls'
+        certs.mkdir()
+        _make_tls_material(certs)
+        tls = ('tcp://127.0.0.1:%d' % _free_port(), certs)
         host = subprocess.run(
-            [REPO / 'tools' / 'private-dockerd', 'start', private_dir],
+            [
+                REPO / 'tools' / 'private-dockerd',
+                'start',
+                private_dir,
+                '--host',
+                tls[0],
+                '--tlsverify',
+                '--tlscacert',
+                str(certs / 'ca.pem'),
+                '--tlscert',
+                str(certs / 'server-cert.pem'),
+                '--tlskey',
+                str(certs / 'server-key.pem'),
+            ],
             check=True,
             capture_output=True,
             text=True,
@@ -52,7 +144,9 @@ def docker_host():
         env={**os.environ, 'DOCKER_HOST': host},
         check=True,
     )
-    yield host
+    engine = Engine(host)
+    engine.tls = tls
+    yield engine
     if private_dir:
         subprocess.run(
             [REPO / 'tools' / 'private-dockerd', 'stop', private_dir],
@@ -80,9 +174,7 @@ def registry(api, tmp_path_factory):
     if not shutil.which('docker-registry'):
         _no_engine("no docker-registry: install Debian's docker-registry")
     root = tmp_path_factory.mktemp('registry')
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        address = '127.0.0.1:%d' % probe.getsockname()[1]
+    address = '127.0.0.1:%d' % _free_port()
     hashed = bcrypt.hashpw(REGISTRY_PASSWORD.encode(), bcrypt.gensalt())
     (root / 'htpasswd').write_text(
         '%s:%s\n' % (REGISTRY_USER, hashed.decode())
@@ -107,7 +199,7 @@ def registry(api, tmp_path_factory):
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
-                raise RuntimeError('docker-registry did not start')
+                raise RuntimeError('docker-registry did not start') from None
             time.sleep(0.2)
     auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
     repository = '%s/heat-docker/busybox' % address
@@ -213,10 +305,15 @@ class Stacks:
         time.sleep(0.2)  # the action starts in a background thread
         return self.wait(stack['stack_identity'])
 
-    def validation_error(self, template, params=None):
+    def validation_error(
+        self, template, params=None, files=None, environment=None
+    ):
         """Heat's message refusing ``template``, or None if it is valid."""
         result = self.engine.validate_template(
-            self.ctx, template, params or {}
+            self.ctx,
+            template,
+            {**(environment or {}), 'parameters': params or {}},
+            files or {},
         )
         return result.get('Error')
 
