@@ -32,6 +32,7 @@ LABEL_PREFIX = 'org.openstack.heat.'
 STACK_ID_LABEL = LABEL_PREFIX + 'stack-id'
 STACK_NAME_LABEL = LABEL_PREFIX + 'stack-name'
 RESOURCE_LABEL = LABEL_PREFIX + 'resource-name'
+NAME_LABEL = LABEL_PREFIX + 'container-name'
 
 COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
     'running',
@@ -1108,6 +1109,56 @@ def expand(values, labels=None, api_version='1.41'):
         config['NetworkingConfig'] = {'EndpointsConfig': endpoints}
     config['HostConfig'] = body.get('HostConfig', {})
     return config, extra
+
+
+def completion_state(state, completion):
+    """``(reached, failure)`` of a container's inspect ``State``.
+
+    ``failure`` says why ``completion`` can no longer be reached, and is
+    None while the container may still get there.
+    """
+    status = state['Status']
+    health = (state.get('Health') or {}).get('Status')
+    if status in ('exited', 'dead'):
+        if completion == EXITED and state['ExitCode'] == 0:
+            return True, None
+        return False, 'exited with code %s' % state['ExitCode']
+    if status in ('created', 'restarting') or completion == EXITED:
+        return False, None
+    if completion == RUNNING:
+        return status == 'running', None
+    if health is None:
+        return False, (
+            'has no healthcheck, so it cannot become healthy (set the '
+            'healthcheck property or use completion "running")'
+        )
+    if health == 'unhealthy':
+        return False, 'is unhealthy'
+    return health == 'healthy', None
+
+
+def live_values(values, info):
+    """What the container's inspect ``info`` says of the properties that
+    can change in place, for those the template set.
+
+    A property whose Engine API value matches the template's reads back
+    as the template wrote it (``512m`` stays ``512m``); only drift shows.
+    """
+    live = {}
+    for name, prop in PROPERTIES.items():
+        if prop.update not in (LIVE, RENAME) or values.get(name) is None:
+            continue
+        expected = prop.contributions(values[name])
+        observed = prop.read_back(info)
+        if name == 'name':
+            matches = observed == values[name].lstrip('/')
+        else:
+            matches = all(
+                spec.dig(info, path) == value
+                for path, value in expected.items()
+            )
+        live[name] = values[name] if matches else observed
+    return live
 
 
 def unsupported(values, api_version):

@@ -89,6 +89,9 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     conf.set_override('plugin_dirs', plugin_dirs or [])
     conf.set_override('deferred_auth_method', 'password')
     conf.set_override('convergence_engine', True)
+    # One user on their own machine: abandon and adopt are safe to offer.
+    conf.set_override('enable_stack_abandon', True)
+    conf.set_override('enable_stack_adopt', True)
     conf.set_override(
         'connection',
         'sqlite:///%s' % os.path.join(state_dir, 'heat.sqlite'),

@@ -261,25 +261,55 @@ class Stacks:
                 raise AssertionError('stack still in progress: %s' % stack)
             time.sleep(0.1)
 
-    def create(self, template, params=None, files=None):
+    def create(self, template, params=None, files=None, args=None):
         name = 'test-%s' % uuid.uuid4().hex[:8]
         ident = self.engine.create_stack(
-            self.ctx, name, template, params or {}, files or {}, {}
+            self.ctx, name, template, params or {}, files or {}, args or {}
         )
         self.created.append(ident)
         return self.wait(ident)
 
-    def update(self, stack, template, params=None, existing=False):
-        args = {'existing': True} if existing else {}
-        self.engine.update_stack(
-            self.ctx,
-            stack['stack_identity'],
-            template,
-            params or {},
-            {},
-            args,
+    def _stack_events(self, ident):
+        return [
+            e
+            for e in self.engine.list_events(self.ctx, ident)
+            if e['resource_name'] == ident['stack_name']
+        ]
+
+    def _run(self, stack, start):
+        """Start a stack action and wait for the stack event that ends it.
+
+        Some actions start in a background thread, so the stack's status
+        alone cannot tell a finished action from one not yet begun.
+        """
+        ident = stack['stack_identity']
+        seen = len(self._stack_events(ident))
+        start()
+        deadline = time.monotonic() + STACK_TIMEOUT
+        while time.monotonic() < deadline:
+            ended = [
+                e
+                for e in self._stack_events(ident)[seen:]
+                if e['resource_status'] != 'IN_PROGRESS'
+            ]
+            if ended:
+                return self.wait(ident)
+            time.sleep(0.1)
+        raise AssertionError('stack action did not end')
+
+    def update(self, stack, template, params=None, **args):
+        """Update; ``args`` as for Heat: existing, converge, ..."""
+        return self._run(
+            stack,
+            lambda: self.engine.update_stack(
+                self.ctx,
+                stack['stack_identity'],
+                template,
+                params or {},
+                {},
+                args,
+            ),
         )
-        return self.wait(stack['stack_identity'])
 
     def delete(self, stack):
         from heat.common import exception
@@ -297,13 +327,13 @@ class Stacks:
             time.sleep(0.1)
         raise AssertionError('delete did not finish')
 
-    def action(self, stack, name):
-        """Run stack_check, stack_suspend or stack_resume and wait."""
-        getattr(self.engine, 'stack_' + name)(
-            self.ctx, stack['stack_identity']
+    def action(self, stack, name, *args):
+        """Run stack_check, stack_suspend, stack_resume, stack_restore..."""
+        method = getattr(self.engine, 'stack_' + name)
+        return self._run(
+            stack,
+            lambda: method(self.ctx, stack['stack_identity'], *args),
         )
-        time.sleep(0.2)  # the action starts in a background thread
-        return self.wait(stack['stack_identity'])
 
     def validation_error(
         self, template, params=None, files=None, environment=None

@@ -253,3 +253,64 @@ def test_attributes_from_inspect_and_logs():
     assert cspec.attribute('logs_head', 'one\r\ntwo\r\n') == 'one'
     assert cspec.attribute('logs_tail', 'one\ntwo\n') == 'two'
     assert cspec.attribute('logs_tail', '') == ''
+
+
+@pytest.mark.parametrize(
+    'state, completion, expected',
+    [
+        ({'Status': 'running'}, 'running', (True, None)),
+        ({'Status': 'created'}, 'running', (False, None)),
+        (
+            {'Status': 'exited', 'ExitCode': 0},
+            'running',
+            (False, 'exited with code 0'),
+        ),
+        ({'Status': 'exited', 'ExitCode': 0}, 'exited', (True, None)),
+        (
+            {'Status': 'exited', 'ExitCode': 2},
+            'exited',
+            (False, 'exited with code 2'),
+        ),
+        ({'Status': 'running'}, 'exited', (False, None)),
+        (
+            {'Status': 'running', 'Health': {'Status': 'starting'}},
+            'healthy',
+            (False, None),
+        ),
+        (
+            {'Status': 'running', 'Health': {'Status': 'healthy'}},
+            'healthy',
+            (True, None),
+        ),
+        (
+            {'Status': 'running', 'Health': {'Status': 'unhealthy'}},
+            'healthy',
+            (False, 'is unhealthy'),
+        ),
+    ],
+)
+def test_completion_state(state, completion, expected):
+    assert cspec.completion_state(state, completion) == expected
+
+
+def test_live_values_show_only_drift_in_what_the_template_set():
+    values = {
+        'memory': '64m',
+        'cpu_shares': 512,
+        'name': 'web',
+        'cpus': None,
+        'image': 'x',
+    }
+    info = {
+        'Name': '/web',
+        'HostConfig': {
+            'Memory': 64 << 20,
+            'CpuShares': 700,
+            'NanoCpus': 10**9,
+        },
+    }
+    assert cspec.live_values(values, info) == {
+        'memory': '64m',
+        'cpu_shares': 700,
+        'name': 'web',
+    }

@@ -1,7 +1,9 @@
 """DockerInc::Docker::Container: a Docker container as a Heat resource."""
 
 import dataclasses
+import re
 import time
+import uuid
 
 from docker import errors as docker_errors
 from heat.common import exception
@@ -22,6 +24,9 @@ LOG = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 10
 ENDPOINT_DATA = 'endpoint'
+SNAPSHOT_DATA = 'snapshot_image'
+# Snapshot images are never pulled: "localhost/" keeps any attempt local.
+SNAPSHOT_REPOSITORY = 'localhost/heat-docker-snapshot'
 
 
 class ContainerFailed(exception.Error):
@@ -100,12 +105,25 @@ class DockerContainer(resource.Resource):
     def _client(self):
         return self.client_plugin().for_endpoint(self._endpoint())
 
-    def _labels(self):
-        return {
+    def _labels(self, name):
+        labels = {
             cspec.STACK_ID_LABEL: self.stack.id or '',
             cspec.STACK_NAME_LABEL: self.stack.name,
             cspec.RESOURCE_LABEL: self.name,
         }
+        if name:
+            labels[cspec.NAME_LABEL] = name
+        return labels
+
+    def _siblings(self, client):
+        """Other containers of this resource: a replacement, or the one it
+        replaces, found by Heat's labels."""
+        labels = self._labels(None)
+        found = client.containers(
+            all=True,
+            filters={'label': ['%s=%s' % item for item in labels.items()]},
+        )
+        return [c for c in found if c['Id'] != self.resource_id]
 
     def _invalid(self, prop, message):
         return exception.StackValidationFailed(
@@ -197,12 +215,15 @@ class DockerContainer(resource.Resource):
         values = self.values()
         self._check_api_version(values, client.api_version)
         self._ensure_image(client, values)
+        name = values['name']
         body, extra_networks = cspec.expand(
-            values, self._labels(), client.api_version
+            values, self._labels(name), client.api_version
         )
-        created = client.create_container_from_config(
-            body, name=values['name']
-        )
+        if name and self.replaces is not None:
+            # The container this one replaces still holds the name until it
+            # is deleted; its deletion renames this one (see _hand_over).
+            name = '%s-%s' % (name, uuid.uuid4().hex[:8])
+        created = client.create_container_from_config(body, name=name)
         self.resource_id_set(created['Id'])
         for network, endpoint_config in extra_networks.items():
             ipam = endpoint_config.get('IPAMConfig') or {}
@@ -254,27 +275,9 @@ class DockerContainer(resource.Resource):
         """Whether the container reached ``completion``; raise if it can't."""
         client = self._client()
         state = client.inspect_container(self.resource_id)['State']
-        health = (state.get('Health') or {}).get('Status')
-        status = state['Status']
-        failure = None
-        if status in ('exited', 'dead'):
-            if completion == cspec.EXITED and state['ExitCode'] == 0:
-                return True
-            failure = _('exited with code %s') % state['ExitCode']
-        elif status in ('created', 'restarting') or completion == cspec.EXITED:
-            return False
-        elif completion == cspec.RUNNING:
-            return status == 'running'
-        elif health is None:
-            failure = _(
-                'has no healthcheck, so it cannot become healthy '
-                '(set the healthcheck property or use completion '
-                '"running")'
-            )
-        elif health == 'unhealthy':
-            failure = _('is unhealthy')
-        else:
-            return health == 'healthy'
+        reached, failure = cspec.completion_state(state, completion)
+        if failure is None:
+            return reached
         raise ContainerFailed(
             _(
                 'Container %(id)s %(failure)s while waiting for it to be '
@@ -303,11 +306,7 @@ class DockerContainer(resource.Resource):
             return None
         with self.client_plugin().ignore_not_found:
             info = client.inspect_container(self.resource_id)
-            grace = self.values()['stop_timeout']
-            if grace is None:
-                grace = info['Config'].get('StopTimeout')
-            if grace is None:
-                grace = cfg.CONF[config.GROUP].stop_timeout
+            grace = self._grace(info)
             if info['State']['Running']:
                 # The container's own stop signal also disables its restart
                 # policy until it is started again, as "docker stop" does.
@@ -317,6 +316,16 @@ class DockerContainer(resource.Resource):
                 )
             return _Progress(deadline=time.monotonic() + grace)
         return None
+
+    def _grace(self, info):
+        """Seconds between the stop signal and SIGKILL."""
+        for grace in (
+            self.values()['stop_timeout'],
+            info['Config'].get('StopTimeout'),
+        ):
+            if grace is not None:
+                return grace
+        return cfg.CONF[config.GROUP].stop_timeout
 
     def _stopped(self, progress):
         client = self._client()
@@ -331,19 +340,20 @@ class DockerContainer(resource.Resource):
         return self._begin_stop()
 
     def check_delete_complete(self, progress):
-        if progress is None:
-            return True
-        with self.client_plugin().ignore_not_found:
-            if not self._stopped(progress):
-                return False
-            try:
-                self._client().remove_container(
-                    self.resource_id, v=self.values()['remove_volumes']
-                )
-            except Exception as exc:
-                if self.client_plugin().is_conflict(exc):
-                    return False  # removal already in progress
-                raise
+        if progress is not None:
+            with self.client_plugin().ignore_not_found:
+                if not self._stopped(progress):
+                    return False
+                try:
+                    self._client().remove_container(
+                        self.resource_id, v=self.values()['remove_volumes']
+                    )
+                except Exception as exc:
+                    if self.client_plugin().is_conflict(exc):
+                        return False  # removal already in progress
+                    raise
+        if self.replaced_by is not None and self.resource_id is not None:
+            self._hand_over(self._client())
         return True
 
     # Suspend, resume, check
@@ -388,6 +398,117 @@ class DockerContainer(resource.Resource):
         new_name = after.get('name')
         if new_name and new_name != before.get('name'):
             client.rename(self.resource_id, new_name)
+        state = client.inspect_container(self.resource_id)['State']
+        completion = after['completion']
+        if completion != cspec.EXITED and not state['Running']:
+            # Stopped behind Heat's back; found by converge (see
+            # parse_live_resource_data).
+            client.start(self.resource_id)
+        return completion
+
+    def check_update_complete(self, completion):
+        return completion is None or self._reached(completion)
+
+    # Replacement, live state, adoption, snapshots
+
+    def _holds_fixed_host_ports(self, info):
+        bindings = info['HostConfig'].get('PortBindings') or {}
+        return any(
+            b.get('HostPort') for v in bindings.values() for b in v or ()
+        )
+
+    def prepare_for_replace(self):
+        """Before Heat creates the replacement, free what two cannot hold.
+
+        A fixed host port can be bound by one container at a time, so the
+        old container stops now; any other keeps running until the new one
+        is ready and Heat deletes it.
+        """
+        if self.resource_id is None:
+            return
+        client = self._client()
+        with self.client_plugin().ignore_not_found:
+            info = client.inspect_container(self.resource_id)
+            if info['State']['Running'] and self._holds_fixed_host_ports(info):
+                client.stop(self.resource_id, timeout=self._grace(info))
+
+    def restore_prev_rsrc(self, convergence=False):
+        """On rollback, this (the previous) container takes over again."""
+        if self.resource_id is None:
+            return
+        client = self._client()
+        for sibling in self._siblings(client):
+            if sibling['State'] == 'running':
+                client.stop(sibling['Id'], timeout=0)
+        with self.client_plugin().ignore_not_found:
+            if not client.inspect_container(self.resource_id)['State'][
+                'Running'
+            ]:
+                client.start(self.resource_id)
+
+    def _hand_over(self, client):
+        """Give this container's name to the one that replaced it."""
+        for sibling in self._siblings(client):
+            wanted = sibling['Labels'].get(cspec.NAME_LABEL)
+            if wanted and '/' + wanted not in sibling['Names']:
+                client.rename(sibling['Id'], wanted)
+
+    def _show_resource(self):
+        return self._client().inspect_container(self.resource_id)
+
+    def parse_live_resource_data(self, resource_properties, resource_data):
+        values = self.values(resource_properties)
+        live = cspec.live_values(values, resource_data)
+        reached, failure = cspec.completion_state(
+            resource_data['State'], values['completion']
+        )
+        # A container stopped by hand is drift too: converge restarts it.
+        live['completion'] = None if failure else values['completion']
+        return {self.template_name(k): v for k, v in live.items()}
+
+    def handle_adopt(self, resource_data):
+        super().handle_adopt(resource_data)
+        try:
+            self._show_resource()
+        except Exception as exc:
+            if self.client_plugin().is_not_found(exc):
+                raise ContainerFailed(
+                    _('No container %s to adopt') % self.resource_id
+                ) from exc
+            raise
+        self.data_set(ENDPOINT_DATA, self._endpoint())
+
+    def handle_snapshot(self):
+        client = self._client()
+        tag = re.sub(
+            r'[^A-Za-z0-9_.-]',
+            '_',
+            '%s-%s-%d' % (self.stack.id, self.name, time.time()),
+        )[:128]
+        client.commit(
+            self.resource_id, repository=SNAPSHOT_REPOSITORY, tag=tag
+        )
+        self.data_set(SNAPSHOT_DATA, '%s:%s' % (SNAPSHOT_REPOSITORY, tag))
+
+    def handle_delete_snapshot(self, snapshot):
+        image = snapshot['resource_data'].get(SNAPSHOT_DATA)
+        if image:
+            with self.client_plugin().ignore_not_found:
+                # Forced: a container restored from the snapshot may still
+                # run on the image; it keeps the layers, the tag goes.
+                self._client().remove_image(image, force=True)
+
+    def handle_restore(self, defn, restore_data):
+        """The definition that brings the container back from a snapshot."""
+        props = {
+            k: v for k, v in self.properties.data.items() if v is not None
+        }
+        props[self.template_name('image')] = restore_data['resource_data'][
+            SNAPSHOT_DATA
+        ]
+        if 'image_pull_policy' in cspec.PROPERTIES:
+            props[self.template_name('image_pull_policy')] = cspec.PULL_NEVER
+        return defn.freeze(properties=props)
 
     # Attributes
 
