@@ -20,6 +20,21 @@ OPTS = [
         '(for example a Docker host that a server in the same stack is '
         'still booting) before the resource fails.',
     ),
+    cfg.StrOpt(
+        'default_pull_policy',
+        default='missing',
+        choices=['missing', 'always', 'never'],
+        help='Pull policy for containers whose template sets no '
+        'image_pull_policy.',
+    ),
+    cfg.MultiStrOpt(
+        'registry_credentials',
+        default=[],
+        secret=True,
+        help='Credentials for pulls whose template gives none, one line '
+        'per registry: "REGISTRY=USER:PASSWORD", where REGISTRY is the '
+        "image reference's host[:port] (docker.io for Docker Hub).",
+    ),
     cfg.IntOpt(
         'api_timeout',
         default=60,
@@ -47,8 +62,74 @@ OPTS = [
     cfg.StrOpt('tls_client_key', help='Client private key file for TLS.'),
 ]
 
-cfg.CONF.register_opts(OPTS, group=GROUP)
+# What a template may ask of the engine. The defaults suit a heat-engine
+# shared by many tenants: nothing is reachable, nothing privileged, until
+# the operator says so. The standalone heat-docker command (one user, their
+# own machine) starts from PERMISSIVE instead.
+POLICY_OPTS = [
+    cfg.ListOpt(
+        'allowed_endpoints',
+        default=[],
+        help='Shell-style patterns of the Docker endpoints templates may '
+        'use, explicitly or through default_endpoint, e.g. '
+        '"tcp://10.0.*:2376,ssh://docker@*". Empty: none, so no container '
+        'can be created until the operator allows an endpoint. Allowing '
+        'unix:// sockets of the heat-engine host gives tenants that host.',
+    ),
+    cfg.BoolOpt(
+        'allow_privileged',
+        default=False,
+        help='Allow privileged containers, and security options that '
+        'switch confinement off (apparmor/seccomp/systempaths=unconfined, '
+        'label=disable).',
+    ),
+    cfg.ListOpt(
+        'allowed_capabilities',
+        default=[],
+        help='Kernel capabilities cap_add may add, e.g. "NET_ADMIN"; "ALL" '
+        'must be listed itself to be allowed.',
+    ),
+    cfg.BoolOpt(
+        'allow_devices',
+        default=False,
+        help='Allow host devices (devices, device requests, device cgroup '
+        'rules) in containers.',
+    ),
+    cfg.ListOpt(
+        'allowed_bind_roots',
+        default=[],
+        help='Host directories under which bind mounts may be made, e.g. '
+        '"/srv/containers". Empty: no bind mounts.',
+    ),
+    cfg.BoolOpt(
+        'allow_host_namespaces',
+        default=False,
+        help="Allow the host's network, PID, IPC, UTS, user and cgroup "
+        'namespaces (network_mode: host and the like).',
+    ),
+]
+
+PERMISSIVE = {
+    'allowed_endpoints': ['*'],
+    'allow_privileged': True,
+    'allowed_capabilities': ['ALL'],
+    'allow_devices': True,
+    'allowed_bind_roots': ['/'],
+    'allow_host_namespaces': True,
+}
+
+cfg.CONF.register_opts(OPTS + POLICY_OPTS, group=GROUP)
+
+
+def registry_auth(registry):
+    """``{'username', 'password'}`` configured for ``registry``, or None."""
+    for line in cfg.CONF[GROUP].registry_credentials:
+        name, _, credentials = line.partition('=')
+        if name.strip() == registry:
+            username, _, password = credentials.partition(':')
+            return {'username': username.strip(), 'password': password}
+    return None
 
 
 def list_opts():
-    return [(GROUP, OPTS)]
+    return [(GROUP, OPTS + POLICY_OPTS)]

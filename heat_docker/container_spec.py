@@ -449,15 +449,16 @@ PROPERTIES = {
     ),
     'image_pull_policy': Prop(
         STRING,
-        'When to pull the image: "missing" pulls only if the engine '
-        'does not have it, "always" pulls on every create, "never" fails '
-        'if the image is not present.',
-        default=PULL_MISSING,
+        'When to pull the image: "missing" pulls only if the engine does '
+        'not have it, "always" pulls on every create, "never" fails if the '
+        'image is not present. Default: [docker] default_pull_policy of '
+        'heat.conf ("missing" unless the operator changed it).',
         constraints=(Allowed(PULL_POLICIES),),
     ),
     'registry_credentials': Prop(
         MAP,
-        'Credentials for pulling the image from a private registry.',
+        'Credentials for pulling the image from a private registry '
+        '(default: those heat.conf has for its registry).',
         schema={
             'registry': _strings(
                 'Registry address, e.g. registry.example.com:5000.'

@@ -89,9 +89,14 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     conf.set_override('plugin_dirs', plugin_dirs or [])
     conf.set_override('deferred_auth_method', 'password')
     conf.set_override('convergence_engine', True)
-    # One user on their own machine: abandon and adopt are safe to offer.
+    # One user on their own machine: the permissive policy, and abandon
+    # and adopt, are safe to offer.
     conf.set_override('enable_stack_abandon', True)
     conf.set_override('enable_stack_adopt', True)
+    from heat_docker import config as docker_config
+
+    for name, value in docker_config.PERMISSIVE.items():
+        conf.set_override(name, value, group=docker_config.GROUP)
     conf.set_override(
         'connection',
         'sqlite:///%s' % os.path.join(state_dir, 'heat.sqlite'),

@@ -6,6 +6,7 @@ import time
 import uuid
 
 from docker import errors as docker_errors
+from docker.auth import resolve_repository_name
 from heat.common import exception
 from heat.common.i18n import _
 from heat.engine import function
@@ -17,6 +18,7 @@ from oslo_log import log as logging
 from heat_docker import client as docker_client
 from heat_docker import config
 from heat_docker import container_spec as cspec
+from heat_docker import policy
 from heat_docker import spec
 from heat_docker.resources import base
 
@@ -161,6 +163,17 @@ class DockerContainer(resource.Resource):
             ) from exc
         self._validate_values()
 
+    def _check_policy(self, values, endpoint):
+        """Refuse what heat.conf does not allow, before any Docker call."""
+        opts = cfg.CONF[config.GROUP]
+        refusals = policy.refusals(values, opts)
+        if endpoint is not None:
+            refusal = policy.endpoint_refusal(endpoint, opts)
+            if refusal:
+                refusals.insert(0, ('docker_endpoint', refusal))
+        if refusals:
+            raise self._invalid(*refusals[0])
+
     def _validate_values(self):
         values = self.values()
         try:
@@ -171,11 +184,13 @@ class DockerContainer(resource.Resource):
         if isinstance(
             self.properties.data.get(endpoint_key), function.Function
         ):
-            return  # known at create, where the version is checked again
+            # Known at create, where policy and version are checked again.
+            self._check_policy(values, None)
+            return
+        endpoint = docker_client.resolve_endpoint(values['docker_endpoint'])
+        self._check_policy(values, endpoint)
         try:
-            client = self.client_plugin().for_endpoint(
-                values['docker_endpoint']
-            )
+            client = self.client_plugin().for_endpoint(endpoint)
         except docker_client.EndpointUnavailable as exc:
             # The engine may still be booting; the version is checked again
             # before the container is created.
@@ -191,6 +206,7 @@ class DockerContainer(resource.Resource):
 
     def check_create_complete(self, progress):
         if not progress.connected:
+            self._check_policy(self.values(), self._endpoint())
             try:
                 client = self._client()
             except docker_client.EndpointUnavailable as exc:
@@ -237,14 +253,18 @@ class DockerContainer(resource.Resource):
         client.start(self.resource_id)
 
     def _ensure_image(self, client, values):
-        image, policy = values['image'], values['image_pull_policy']
-        if policy != cspec.PULL_ALWAYS:
+        image = values['image']
+        pull = (
+            values['image_pull_policy']
+            or cfg.CONF[config.GROUP].default_pull_policy
+        )
+        if pull != cspec.PULL_ALWAYS:
             try:
                 client.inspect_image(image)
                 return
             except Exception as exc:
                 self.client_plugin().ignore_not_found(exc)
-            if policy == cspec.PULL_NEVER:
+            if pull == cspec.PULL_NEVER:
                 raise ContainerFailed(
                     _(
                         'Image %s is not present on the Docker engine and '
@@ -257,7 +277,7 @@ class DockerContainer(resource.Resource):
             k: credentials[k]
             for k in ('username', 'password', 'email')
             if credentials.get(k)
-        } or None
+        } or config.registry_auth(resolve_repository_name(image)[0])
         LOG.info('Pulling image %s', image)
         try:
             client.pull(image, auth_config=auth)

@@ -1,0 +1,130 @@
+"""What the operator lets templates ask of a Docker engine.
+
+The rules look at the Engine API fields each property contributes (the
+same contributions the create body is built from), so a field reached
+through ``api_host_config`` meets the same rule as its typed property, and
+a refusal names the property that asked. No Heat and no Docker calls here:
+refusals come before any container exists.
+"""
+
+import fnmatch
+import posixpath
+
+from heat_docker import container_spec as cspec
+
+HOST_NAMESPACE_FIELDS = (
+    'NetworkMode',
+    'PidMode',
+    'IpcMode',
+    'UTSMode',
+    'UsernsMode',
+    'CgroupnsMode',
+)
+UNCONFINED_SECURITY_OPTS = (
+    'apparmor=unconfined',
+    'apparmor:unconfined',
+    'seccomp=unconfined',
+    'seccomp:unconfined',
+    'label=disable',
+    'label:disable',
+    'systempaths=unconfined',
+)
+
+
+def _under(path, roots):
+    path = posixpath.normpath(path)
+    return any(
+        path == root or path.startswith(root.rstrip('/') + '/')
+        for root in map(posixpath.normpath, roots)
+    )
+
+
+def _bind_sources(field, value):
+    if field == 'Binds':
+        return [
+            b.split(':', 1)[0]
+            for b in value
+            if b.split(':', 1)[0].startswith('/')
+        ]
+    return [m.get('Source') or '' for m in value if m.get('Type') == 'bind']
+
+
+def _field_refusals(field, value, opts):
+    """(what is refused, the heat.conf option that would allow it)."""
+    if field == 'Privileged' and value and not opts.allow_privileged:
+        yield 'a privileged container', 'allow_privileged = true'
+    elif field == 'SecurityOpt' and not opts.allow_privileged:
+        for option in value:
+            if option.replace(' ', '') in UNCONFINED_SECURITY_OPTS:
+                yield (
+                    'security option %s' % option,
+                    'allow_privileged = true',
+                )
+    elif field == 'CapAdd':
+        allowed = {
+            c.upper().removeprefix('CAP_') for c in opts.allowed_capabilities
+        }
+        for cap in value:
+            name = cap.upper().removeprefix('CAP_')
+            if name not in allowed:
+                yield (
+                    'capability %s' % name,
+                    'allowed_capabilities (a list that includes %s)' % name,
+                )
+    elif (
+        field in ('Devices', 'DeviceRequests', 'DeviceCgroupRules')
+        and value
+        and not opts.allow_devices
+    ):
+        yield 'access to host devices', 'allow_devices = true'
+    elif field in ('Binds', 'Mounts'):
+        for source in _bind_sources(field, value):
+            if not _under(source, opts.allowed_bind_roots):
+                yield (
+                    'a bind mount of %s' % source,
+                    'allowed_bind_roots (a directory above %s)' % source,
+                )
+    elif (
+        field in HOST_NAMESPACE_FIELDS
+        and value == 'host'
+        and not opts.allow_host_namespaces
+    ):
+        yield (
+            "the host's %s namespace" % field.removesuffix('Mode').lower(),
+            'allow_host_namespaces = true',
+        )
+
+
+def endpoint_refusal(endpoint, opts):
+    """Why ``endpoint`` may not be used, or None."""
+    if any(
+        fnmatch.fnmatchcase(endpoint, pattern)
+        for pattern in opts.allowed_endpoints
+    ):
+        return None
+    return (
+        'endpoint %s is not allowed; the operator can allow it with '
+        '[docker] allowed_endpoints in heat.conf' % endpoint
+    )
+
+
+def refusals(values, opts):
+    """``[(property, message)]`` for what ``opts`` does not allow."""
+    found = []
+    for name, prop in cspec.PROPERTIES.items():
+        if values.get(name) is None:
+            continue
+        for path, value in prop.contributions(values[name]).items():
+            section, _, field = path.partition('.')
+            if section != 'HostConfig' or not value:
+                continue
+            for what, option in _field_refusals(field, value, opts):
+                found.append(
+                    (
+                        name,
+                        '%s is not allowed; the operator can '
+                        'allow it with [docker] %s in heat.conf'
+                        % (what, option),
+                    )
+                )
+    return found

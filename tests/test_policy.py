@@ -1,0 +1,298 @@
+"""The operator's policy: refused at validate, naming property and option."""
+
+import os
+import subprocess
+import threading
+import types
+
+from conftest import IMAGE
+from conftest import REPO
+from conftest import SLEEP
+from conftest import container_template
+import pytest
+
+from heat_docker import config
+from heat_docker import policy
+
+STRICT = {
+    name: [] if isinstance(value, list) else False
+    for name, value in config.PERMISSIVE.items()
+}
+
+
+def opts(**overrides):
+    return types.SimpleNamespace(**{**STRICT, **overrides})
+
+
+@pytest.mark.parametrize(
+    'values, prop, what, option',
+    [
+        (
+            {'privileged': True},
+            'privileged',
+            'a privileged container',
+            'allow_privileged = true',
+        ),
+        (
+            {'cap_add': ['ALL']},
+            'cap_add',
+            'capability ALL',
+            'allowed_capabilities',
+        ),
+        (
+            {'devices': [{'path_on_host': '/dev/kvm'}]},
+            'devices',
+            'access to host devices',
+            'allow_devices = true',
+        ),
+        (
+            {'volumes': {'/etc': {'bind': '/host-etc'}}},
+            'volumes',
+            'a bind mount of /etc',
+            'allowed_bind_roots',
+        ),
+        (
+            {'mounts': [{'type': 'bind', 'source': '/', 'target': '/h'}]},
+            'mounts',
+            'a bind mount of /',
+            'allowed_bind_roots',
+        ),
+        (
+            {'network_mode': 'host'},
+            'network_mode',
+            "the host's network namespace",
+            'allow_host_namespaces = true',
+        ),
+        (
+            {'api_host_config': {'PidMode': 'host'}},
+            'api_host_config',
+            "the host's pid namespace",
+            'allow_host_namespaces = true',
+        ),
+        (
+            {'api_host_config': {'Privileged': True}},
+            'api_host_config',
+            'a privileged container',
+            'allow_privileged = true',
+        ),
+        (
+            {'security_opt': ['seccomp=unconfined']},
+            'security_opt',
+            'security option seccomp=unconfined',
+            'allow_privileged = true',
+        ),
+    ],
+)
+def test_each_rule_names_the_property_and_the_option(
+    values, prop, what, option
+):
+    [(refused, message)] = policy.refusals(values, opts())
+    assert refused == prop
+    assert message.startswith(what + ' is not allowed')
+    assert '[docker] %s' % option in message
+    assert message.endswith(' in heat.conf')
+
+
+def test_what_the_options_allow_passes():
+    allowing = opts(
+        allow_privileged=True,
+        allowed_capabilities=['NET_ADMIN'],
+        allow_devices=True,
+        allowed_bind_roots=['/srv'],
+        allow_host_namespaces=True,
+    )
+    assert (
+        policy.refusals(
+            {
+                'privileged': True,
+                'cap_add': ['NET_ADMIN', 'CAP_NET_ADMIN'],
+                'devices': [{'path_on_host': '/dev/kvm'}],
+                'volumes': {'/srv/data': {'bind': '/data'}, '/cache': {}},
+                'mounts': [{'type': 'volume', 'target': '/v'}],
+                'network_mode': 'host',
+            },
+            allowing,
+        )
+        == []
+    )
+    assert policy.refusals({'cap_add': ['SYS_ADMIN']}, allowing)
+    assert policy.refusals(
+        {'volumes': {'/srv-other': {'bind': '/x'}}}, allowing
+    )
+
+
+def test_endpoint_patterns():
+    allowing = opts(allowed_endpoints=['tcp://10.0.*:2376', 'unix:///run/d*'])
+    assert policy.endpoint_refusal('tcp://10.0.3.4:2376', allowing) is None
+    assert 'allowed_endpoints' in policy.endpoint_refusal(
+        'unix:///var/run/docker.sock', allowing
+    )
+    assert policy.endpoint_refusal('tcp://x', opts()) is not None
+
+
+@pytest.fixture
+def one_endpoint_only(heat, docker_host):
+    """heat.conf of a shared cloud: one endpoint, nothing privileged."""
+    from oslo_config import cfg
+
+    for name, value in {
+        **STRICT,
+        'allowed_endpoints': [str(docker_host)],
+    }.items():
+        cfg.CONF.set_override(name, value, group=config.GROUP)
+    yield
+    for name in STRICT:
+        cfg.CONF.set_override(
+            name, config.PERMISSIVE[name], group=config.GROUP
+        )
+
+
+def privileged_template():
+    # As a non-root user: root in a privileged container wants every
+    # capability, and this machine's bounding set lacks CAP_SYS_RESOURCE.
+    return container_template(
+        {'cmd': SLEEP, 'init': True, 'privileged': True, 'user': 'nobody'}
+    )
+
+
+def test_refused_at_validate_then_allowed_by_the_option(
+    stacks, api, one_endpoint_only
+):
+    from oslo_config import cfg
+
+    error = stacks.validation_error(privileged_template())
+    assert 'resources.c.properties.privileged' in error
+    assert '[docker] allow_privileged = true in heat.conf' in error
+
+    other = container_template({'docker_endpoint': 'tcp://127.0.0.1:9'})
+    error = stacks.validation_error(other)
+    assert 'resources.c.properties.docker_endpoint' in error
+    assert 'allowed_endpoints' in error
+
+    cfg.CONF.set_override('allow_privileged', True, group=config.GROUP)
+    stack = stacks.create(privileged_template())
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    assert stacks.container(stack, 'c')['HostConfig']['Privileged'] is True
+
+
+def test_default_endpoint_is_checked_too(
+    stacks, api, one_endpoint_only, monkeypatch
+):
+    before = api.containers(all=True)
+    monkeypatch.setenv('DOCKER_HOST', 'unix:///var/run/docker.sock')
+    error = stacks.validation_error(container_template({}))
+    assert 'endpoint unix:///var/run/docker.sock is not allowed' in error
+    assert api.containers(all=True) == before
+
+
+def test_endpoint_from_get_attr_is_checked_at_create(
+    stacks, api, one_endpoint_only
+):
+    template = container_template(
+        {'docker_endpoint': {'get_attr': ['where', 'value']}},
+        extra_resources={
+            'where': {
+                'type': 'OS::Heat::Value',
+                'properties': {'value': 'tcp://127.0.0.1:9'},
+            }
+        },
+    )
+    stack = stacks.create(template)
+    assert stack['stack_status'] == 'FAILED'
+    assert (
+        'endpoint tcp://127.0.0.1:9 is not allowed'
+        in (stack['stack_status_reason'])
+    )
+    assert stacks.owned_containers(stack) == []
+
+
+@pytest.fixture
+def heat_api(heat):
+    """heat-api served in-process on 127.0.0.1, as ``heat-docker serve``."""
+    from heat_docker import api_server
+
+    server = api_server.make_server(0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield 'http://127.0.0.1:%d/v1/admin' % server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def openstack(endpoint, *args):
+    env = {**os.environ, 'OS_AUTH_TYPE': 'none', 'OS_ENDPOINT': endpoint}
+    return subprocess.run(
+        [os.path.join(os.path.dirname(os.sys.executable), 'openstack'), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_refusals_through_the_openstack_cli(
+    heat_api, one_endpoint_only, tmp_path, api
+):
+    from oslo_config import cfg
+
+    template = tmp_path / 'privileged.yaml'
+    template.write_text(
+        'heat_template_version: 2021-04-16\n'
+        'resources:\n'
+        '  c:\n'
+        '    type: DockerInc::Docker::Container\n'
+        '    properties:\n'
+        '      image: %s\n'
+        '      cmd: [sh, -c, exec sleep 1000]\n'
+        '      init: true\n'
+        '      user: nobody\n'
+        '      privileged: true\n' % IMAGE
+    )
+    validated = openstack(
+        heat_api, 'orchestration', 'template', 'validate', '-t', str(template)
+    )
+    assert validated.returncode != 0
+    assert 'resources.c.properties.privileged' in validated.stderr
+    assert 'allow_privileged' in validated.stderr
+
+    name = 'cli-policy-%d' % os.getpid()
+    created = openstack(
+        heat_api, 'stack', 'create', '--wait', '-t', str(template), name
+    )
+    assert created.returncode != 0
+    assert 'allow_privileged' in created.stderr
+
+    cfg.CONF.set_override('allow_privileged', True, group=config.GROUP)
+    created = openstack(
+        heat_api, 'stack', 'create', '--wait', '-t', str(template), name
+    )
+    assert created.returncode == 0, created.stderr
+    assert 'CREATE_COMPLETE' in created.stdout
+    label = 'org.openstack.heat.stack-name=%s' % name
+    assert api.containers(filters={'label': label})
+    deleted = openstack(heat_api, 'stack', 'delete', '--yes', '--wait', name)
+    assert deleted.returncode == 0, deleted.stderr
+    assert api.containers(all=True, filters={'label': label}) == []
+
+
+def test_sample_config_is_current():
+    generated = subprocess.run(
+        [
+            os.path.join(
+                os.path.dirname(os.sys.executable), 'oslo-config-generator'
+            ),
+            '--config-file',
+            str(REPO / 'etc' / 'oslo-config-generator.conf'),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (
+        generated == (REPO / 'etc' / 'heat-docker.conf.sample').read_text()
+    ), (
+        'etc/heat-docker.conf.sample is stale: regenerate it with '
+        'oslo-config-generator --config-file '
+        'etc/oslo-config-generator.conf --output-file '
+        'etc/heat-docker.conf.sample'
+    )
