@@ -23,7 +23,6 @@ from heat_docker.spec import RENAME
 from heat_docker.spec import STRING
 from heat_docker.spec import Allowed
 from heat_docker.spec import InvalidValue
-from heat_docker.spec import Length
 from heat_docker.spec import Pattern
 from heat_docker.spec import Prop
 from heat_docker.spec import Range
@@ -198,9 +197,23 @@ HOST_CONFIG_FIELDS = frozenset(
 FORBIDDEN_HOST_CONFIG_FIELDS = frozenset(('AutoRemove',))
 
 _ABSOLUTE_PATH = Pattern(r'^/.*$', 'an absolute path')
-_PORT = Pattern(
+# Also offered to template parameters as custom constraints (constraints.py).
+PORT = Pattern(
     r'^\d{1,5}(/(tcp|udp|sctp))?$',
     'a port with an optional protocol: 80, 53/udp',
+)
+IMAGE_REFERENCE = Pattern(
+    # A first component is a registry only with a dot, a port or as
+    # "localhost", as Docker reads references.
+    r'^(?:(?:localhost|[a-zA-Z0-9-]+(?:\.[a-zA-Z0-9-]+)+)(?::\d+)?/'
+    r'|[a-zA-Z0-9-]+:\d+/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*'
+    r'(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*'
+    r'(?::\w[\w.-]{0,127})?(?:@[a-z0-9]+:[a-fA-F0-9]{32,})?$',
+    'an image reference: [registry[:port]/]name[:tag][@digest]',
+)
+ENDPOINT = Pattern(
+    r'^(unix://|(tcp|ssh|http|https)://[^/\s]+)\S*$',
+    'a unix://, tcp:// or ssh:// URL',
 )
 
 
@@ -440,12 +453,7 @@ PROPERTIES = {
         '(TLS from the [docker] tls_* options or DOCKER_TLS_VERIFY and '
         'DOCKER_CERT_PATH) or ssh://user@host. Defaults to [docker] '
         'default_endpoint, then DOCKER_HOST, then the local socket.',
-        constraints=(
-            Pattern(
-                r'^(unix|tcp|ssh|http|https)://\S+$',
-                'a unix://, tcp:// or ssh:// URL',
-            ),
-        ),
+        constraints=(ENDPOINT,),
     ),
     'image_pull_policy': Prop(
         STRING,
@@ -454,6 +462,7 @@ PROPERTIES = {
         'image is not present. Default: [docker] default_pull_policy of '
         'heat.conf ("missing" unless the operator changed it).',
         constraints=(Allowed(PULL_POLICIES),),
+        update=NO_CONTAINER_CHANGE,
     ),
     'registry_credentials': Prop(
         MAP,
@@ -469,6 +478,7 @@ PROPERTIES = {
             ),
             'email': _strings('Email of the registry user (old registries).'),
         },
+        update=NO_CONTAINER_CHANGE,
     ),
     'completion': Prop(
         STRING,
@@ -506,7 +516,7 @@ PROPERTIES = {
         'registry.example.com/app@sha256:....',
         api='Config.Image',
         required=True,
-        constraints=(Length(min=1),),
+        constraints=(IMAGE_REFERENCE,),
     ),
     'cmd': Prop(
         LIST,
@@ -534,7 +544,7 @@ PROPERTIES = {
         'Ports to expose, e.g. "80" or "53/udp".',
         api='Config.ExposedPorts',
         expand=_exposed,
-        schema=_list_of('A port.', constraints=(_PORT,)),
+        schema=_list_of('A port.', constraints=(PORT,)),
     ),
     'port_bindings': Prop(
         MAP,
@@ -573,6 +583,16 @@ PROPERTIES = {
         'contrib resource) or a map of names to values.',
         api='Config.Env',
         expand=_env,
+    ),
+    'secret_env': Prop(
+        MAP,
+        'Environment variables whose values are secret, {name: value}: '
+        'set like env, but Heat keeps only digests of the values (in its '
+        'database, events and resource show) and the info attribute masks '
+        'them. Pass them from hidden parameters.',
+        api='Config.Env',
+        expand=_env,
+        secret=True,
     ),
     'dns': Prop(
         LIST,
@@ -1160,6 +1180,17 @@ def live_values(values, info):
             )
         live[name] = values[name] if matches else observed
     return live
+
+
+def mask_secret_env(info, names):
+    """Inspect output with the values of the ``names`` env vars masked."""
+    if not names or not info.get('Config', {}).get('Env'):
+        return info
+    env = [
+        '%s=******' % e.split('=', 1)[0] if e.split('=', 1)[0] in names else e
+        for e in info['Config']['Env']
+    ]
+    return {**info, 'Config': {**info['Config'], 'Env': env}}
 
 
 def unsupported(values, api_version):

@@ -66,7 +66,7 @@ def _field_refusals(field, value, opts):
         }
         for cap in value:
             name = cap.upper().removeprefix('CAP_')
-            if name not in allowed:
+            if name not in allowed and 'ALL' not in allowed:
                 yield (
                     'capability %s' % name,
                     'allowed_capabilities (a list that includes %s)' % name,

@@ -10,6 +10,7 @@ testable on its own.
 
 from collections.abc import Callable
 import dataclasses
+import hashlib
 import re
 from typing import Any
 
@@ -178,6 +179,37 @@ def unsupported(props, values, api_version, prefix=''):
                     '%s[%d].' % (path, i),
                 )
     return found
+
+
+def digest(value):
+    """What a secret is kept as in Heat's records: a digest, not the value."""
+    return 'sha256:' + hashlib.sha256(str(value).encode()).hexdigest()
+
+
+def is_digest_of(kept, value):
+    return kept == digest(value)
+
+
+def redact(props, values):
+    """``values`` with every secret replaced by its digest.
+
+    A secret property is digested whole, or value by value for a map; the
+    secret fields of a map property are digested inside it.
+    """
+    redacted = dict(values)
+    for name, prop in props.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if prop.secret:
+            redacted[name] = (
+                {k: digest(v) for k, v in value.items()}
+                if isinstance(value, dict)
+                else digest(value)
+            )
+        elif isinstance(prop.schema, dict) and isinstance(value, dict):
+            redacted[name] = redact(prop.schema, value)
+    return redacted
 
 
 def merge_into(target, path, value):

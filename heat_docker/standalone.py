@@ -5,6 +5,7 @@ backend, so callers import heat modules lazily, after booting.
 """
 
 import os
+import secrets
 
 from oslo_service import backend
 
@@ -18,6 +19,17 @@ def default_state_dir():
         '~/.local/state'
     )
     return os.path.join(base, 'heat-docker')
+
+
+def _encryption_key(state_dir):
+    """The key Heat encrypts hidden parameters with, kept beside the state."""
+    path = os.path.join(state_dir, 'auth_encryption_key')
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, 'w') as key_file:
+            key_file.write(secrets.token_hex(16))
+    with open(path) as key_file:
+        return key_file.read().strip()
 
 
 def _serialise_sqlite_writes(engine):
@@ -53,9 +65,10 @@ class Heat:
     directly, as heat-api would call them over the message bus.
     """
 
-    def __init__(self, engine, context):
+    def __init__(self, engine, context, state_dir):
         self.engine = engine
         self.context = context
+        self.state_dir = state_dir
 
     def stop(self):
         self.engine.stop()
@@ -89,6 +102,8 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     conf.set_override('plugin_dirs', plugin_dirs or [])
     conf.set_override('deferred_auth_method', 'password')
     conf.set_override('convergence_engine', True)
+    conf.set_override('encrypt_parameters_and_properties', True)
+    conf.set_override('auth_encryption_key', _encryption_key(state_dir))
     # One user on their own machine: the permissive policy, and abandon
     # and adopt, are safe to offer.
     conf.set_override('enable_stack_abandon', True)
@@ -143,4 +158,5 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
             password='unused',
             auth_url='http://127.0.0.1/unused',
         ),
+        state_dir,
     )

@@ -269,6 +269,20 @@ class Stacks:
         self.created.append(ident)
         return self.wait(ident)
 
+    def rolled_back(self, stack):
+        """Wait for the rollback that follows a failed update."""
+        ident = stack['stack_identity']
+        deadline = time.monotonic() + STACK_TIMEOUT
+        while True:
+            shown = self.engine.show_stack(self.ctx, ident)[0]
+            if shown['stack_action'] == 'ROLLBACK' and (
+                shown['stack_status'] != 'IN_PROGRESS'
+            ):
+                return shown
+            if time.monotonic() > deadline:
+                raise AssertionError('no rollback: %s' % shown)
+            time.sleep(0.1)
+
     def _stack_events(self, ident):
         return [
             e

@@ -122,15 +122,15 @@ def test_replacement_on_a_fixed_host_port_stops_the_old_one_first(
 def test_failed_update_rolls_back_to_the_running_original(stacks, api):
     stack = stacks.create(container_template({'cmd': SLEEP, 'init': True}))
     original = stacks.container(stack, 'c')
-    updated = stacks.update(
+    stacks.update(
         stack,
         container_template({'cmd': ['sh', '-c', 'echo broken; exit 1']}),
         disable_rollback=False,
     )
-    assert (updated['stack_action'], updated['stack_status']) == (
-        'ROLLBACK',
-        'COMPLETE',
-    ), updated['stack_status_reason']
+    updated = stacks.rolled_back(stack)
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
     after = api.inspect_container(original['Id'])
     assert after['State']['Running']
     assert after['Config']['Cmd'] == SLEEP
@@ -146,8 +146,9 @@ def test_failed_update_on_a_fixed_port_restarts_the_original(stacks, api):
     original = stacks.container(stack, 'c')['Id']
     broken = server('new', port=port)
     broken['resources']['c']['properties']['cmd'] = ['sh', '-c', 'exit 3']
-    updated = stacks.update(stack, broken, disable_rollback=False)
-    assert updated['stack_action'] == 'ROLLBACK', updated
+    stacks.update(stack, broken, disable_rollback=False)
+    updated = stacks.rolled_back(stack)
+    assert updated['stack_status'] == 'COMPLETE', updated
     assert api.inspect_container(original)['State']['Running']
     with urllib.request.urlopen(
         'http://127.0.0.1:%d/' % port, timeout=5

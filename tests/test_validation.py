@@ -118,3 +118,55 @@ def test_a_good_template_validates_with_its_descriptions(stacks):
         )
         is None
     )
+
+
+def test_image_reference_is_checked(stacks):
+    text = stacks.validation_error(
+        container_template({'image': 'Not An/Image'})
+    )
+    assert 'resources.c.properties.image' in text
+    assert 'must be an image reference' in text
+
+
+@pytest.mark.parametrize(
+    'constraint, good, bad',
+    [
+        ('docker.image', 'registry.example.com:5000/app:1.2', 'UPPER/case'),
+        ('docker.endpoint', 'tcp://10.0.0.5:2376', 'docker.example:2375'),
+        ('docker.port', '53/udp', 'http'),
+    ],
+)
+def test_custom_constraints_for_parameters(stacks, constraint, good, bad):
+    import oslo_messaging
+
+    template = {
+        'heat_template_version': '2021-04-16',
+        'parameters': {
+            'value': {
+                'type': 'string',
+                'constraints': [{'custom_constraint': constraint}],
+            }
+        },
+        'resources': {},
+    }
+    # Heat checks parameter values against custom constraints at create.
+    assert stacks.create(template, {'value': good})['stack_status'] == (
+        'COMPLETE'
+    )
+    with pytest.raises(oslo_messaging.ExpectedException) as refused:
+        stacks.create(template, {'value': bad})
+    assert 'must be' in str(refused.value.exc_info[1])
+
+
+def test_every_property_and_attribute_is_documented(heat):
+    from heat.engine import resources
+
+    for type_name in ('DockerInc::Docker::Container', 'OS::Heat::Docker'):
+        cls = resources.global_env().get_class(type_name)
+        for section in (cls.properties_schema, cls.attributes_schema):
+            for name, schema in section.items():
+                if name == 'show':  # Heat's own, on every resource type
+                    continue
+                assert schema.description, (type_name, name)
+                assert schema.support_status.status == 'SUPPORTED', name
+                assert schema.support_status.version, name

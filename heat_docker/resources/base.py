@@ -3,6 +3,7 @@
 from heat.engine import attributes
 from heat.engine import constraints
 from heat.engine import properties
+from heat.engine import support
 
 from heat_docker import spec
 
@@ -35,6 +36,10 @@ def describe(prop):
     return prop.description + (' (%s.)' % '; '.join(notes) if notes else '')
 
 
+# Every property and attribute has been supported since this release.
+SINCE = support.SupportStatus(version='0.1.0')
+
+
 def heat_property(prop):
     nested = None
     if isinstance(prop.schema, dict):
@@ -48,7 +53,10 @@ def heat_property(prop):
         schema=nested,
         required=prop.required,
         constraints=[_constraint(c) for c in prop.constraints],
-        update_allowed=prop.update != spec.REPLACE,
+        # A secret is kept as a digest, which always differs from the
+        # template's value; handle_update compares digests instead.
+        update_allowed=prop.update != spec.REPLACE or prop.secret,
+        support_status=SINCE,
     )
 
 
@@ -59,7 +67,9 @@ def heat_properties(props, rename=lambda name: name):
 def heat_attributes(attrs, rename=lambda name: name):
     return {
         rename(name): attributes.Schema(
-            description, cache_mode=attributes.Schema.CACHE_NONE
+            description,
+            cache_mode=attributes.Schema.CACHE_NONE,
+            support_status=SINCE,
         )
         for name, (description, _, _) in attrs.items()
     }

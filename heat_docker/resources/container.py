@@ -401,10 +401,37 @@ class DockerContainer(resource.Resource):
 
     # Update
 
+    def _update_stored_properties(self):
+        # What Heat stores of the properties (its database, events, resource
+        # show) keeps secrets as digests; create reads the template's own.
+        super()._update_stored_properties()
+        if self._stored_properties_data:
+            self._stored_properties_data = spec.redact(
+                {
+                    self.template_name(name): prop
+                    for name, prop in cspec.PROPERTIES.items()
+                },
+                self._stored_properties_data,
+            )
+
+    def _secret_changed(self, before, after):
+        """Whether a secret that needs a new container changed: ``before``
+        holds the stored digests, ``after`` the template's values."""
+        return any(
+            prop.secret
+            and prop.update == spec.REPLACE
+            and spec.redact({name: prop}, {name: after.get(name)})[name]
+            != before.get(name)
+            for name, prop in cspec.PROPERTIES.items()
+        )
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
-        # self.properties still holds the values from before the update.
+        # self.properties still holds the values from before the update,
+        # secrets as digests.
         before = self.values()
         after = self.values({**self.properties, **prop_diff})
+        if self._secret_changed(before, after):
+            raise resource.UpdateReplace(self.name)
         body = cspec.live_update_fields(before, after)
         if body is None:
             raise resource.UpdateReplace(self.name)
@@ -474,7 +501,11 @@ class DockerContainer(resource.Resource):
                 client.rename(sibling['Id'], wanted)
 
     def _show_resource(self):
-        return self._client().inspect_container(self.resource_id)
+        # Also Heat's "show" attribute: secret env values are masked.
+        return cspec.mask_secret_env(
+            self._client().inspect_container(self.resource_id),
+            self.values()['secret_env'] or {},
+        )
 
     def parse_live_resource_data(self, resource_properties, resource_data):
         values = self.values(resource_properties)
@@ -543,7 +574,7 @@ class DockerContainer(resource.Resource):
                     'utf-8', 'replace'
                 )
             else:
-                observed = client.inspect_container(self.resource_id)
+                observed = self._show_resource()
             return cspec.attribute(name, observed)
         return None
 
