@@ -5,6 +5,7 @@ no dockerd), and then say why; under CI (``CI`` or
 ``HEAT_DOCKER_REQUIRE_DOCKER`` set) that is a failure instead.
 """
 
+import collections
 import os
 import pathlib
 import shutil
@@ -17,6 +18,8 @@ import uuid
 import docker
 import pytest
 
+Event = collections.namedtuple('Event', 'time action container signal')
+STACK_NAME_LABEL = 'org.openstack.heat.stack-name'
 REPO = pathlib.Path(__file__).resolve().parents[1]
 IMAGE = 'localhost/heat-docker/busybox:latest'
 STACK_TIMEOUT = 90
@@ -373,6 +376,30 @@ class Stacks:
 
     def outputs(self, stack):
         return {o['output_key']: o['output_value'] for o in stack['outputs']}
+
+    def container_events(self, stack, since, actions):
+        """Docker's events for the stack's containers since ``since``:
+        ``Event(time, action, container, signal)`` with action in
+        ``actions`` (compared up to any ":"), in order."""
+        found = self.api.events(
+            since=since,
+            until=time.time(),
+            decode=True,
+            filters={
+                'label': '%s=%s' % (STACK_NAME_LABEL, stack['stack_name']),
+                'type': 'container',
+            },
+        )
+        return [
+            Event(
+                e['timeNano'],
+                e['Action'],
+                e['id'],
+                e['Actor']['Attributes'].get('signal'),
+            )
+            for e in found
+            if e['Action'].split(':')[0] in actions
+        ]
 
     def owned_containers(self, stack):
         return self.api.containers(

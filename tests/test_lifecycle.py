@@ -35,22 +35,6 @@ def server(text, port=None, name=None):
     return container_template(props)
 
 
-def container_events(api, stack, since):
-    """(time, action, container id) of the stack's start/die events."""
-    label = 'org.openstack.heat.stack-name=%s' % stack['stack_name']
-    events = api.events(
-        since=since,
-        until=time.time(),
-        decode=True,
-        filters={'label': label, 'type': 'container'},
-    )
-    return [
-        (e['timeNano'], e['Action'], e['id'])
-        for e in events
-        if e['Action'] in ('start', 'die')
-    ]
-
-
 def test_replacement_starts_the_new_container_before_the_old_stops(
     stacks, api
 ):
@@ -66,11 +50,15 @@ def test_replacement_starts_the_new_container_before_the_old_stops(
     assert new['Id'] != old
     # The fixed name was handed over once the old container was gone.
     assert new['Name'] == '/' + name
-    events = container_events(api, stack, since)
+    events = stacks.container_events(stack, since, ('start', 'die'))
     new_started = min(
-        t for t, a, c in events if c == new['Id'] and a == 'start'
+        e.time
+        for e in events
+        if (e.container, e.action) == (new['Id'], 'start')
     )
-    old_died = min(t for t, a, c in events if c == old and a == 'die')
+    old_died = min(
+        e.time for e in events if (e.container, e.action) == (old, 'die')
+    )
     assert new_started < old_died
     assert [c['Id'] for c in stacks.owned_containers(stack)] == [new['Id']]
 

@@ -31,39 +31,24 @@ def wide_template():
     return template
 
 
-def events(api, stack, since, actions):
-    label = 'org.openstack.heat.stack-name=%s' % stack['stack_name']
-    found = api.events(
-        since=since,
-        until=time.time(),
-        decode=True,
-        filters={'label': label, 'type': 'container'},
-    )
-    return [
-        (e['timeNano'], e['Action'], e['Actor']['Attributes'].get('signal'))
-        for e in found
-        if e['Action'].split(':')[0] in actions
-    ]
-
-
 def test_independent_containers_are_created_and_deleted_in_parallel(
     stacks, api
 ):
     since = time.time()
     stack = stacks.create(wide_template())
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
-    created = events(api, stack, since, ('start', 'health_status'))
-    starts = [t for t, a, _ in created if a == 'start']
-    healthy = [t for t, a, _ in created if a == 'health_status: healthy']
+    created = stacks.container_events(stack, since, ('start', 'health_status'))
+    starts = [e.time for e in created if e.action == 'start']
+    healthy = [e.time for e in created if e.action == 'health_status: healthy']
     assert len(starts) == len(healthy) == WIDTH
     # Every container started before the first became healthy (2 s in).
     assert max(starts) < min(healthy)
 
     since = time.time()
     assert stacks.delete(stack) == 'DELETE_COMPLETE'
-    deleted = events(api, stack, since, ('kill', 'die'))
-    terms = [t for t, a, signal in deleted if a == 'kill' and signal == '15']
-    dies = [t for t, a, _ in deleted if a == 'die']
+    deleted = stacks.container_events(stack, since, ('kill', 'die'))
+    terms = [e.time for e in deleted if (e.action, e.signal) == ('kill', '15')]
+    dies = [e.time for e in deleted if e.action == 'die']
     assert len(terms) == WIDTH
     assert len(dies) == WIDTH
     # Each got its stop signal before any had to be killed after the grace.
