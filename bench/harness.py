@@ -1,0 +1,598 @@
+"""Time heat-docker against docker-compose and the raw Engine API.
+
+Each case (a number of containers, independent or a chain, and a stop
+behaviour) is created and deleted ``--runs`` times by every method; the
+methods take turns run by run, in an order rotated each run, so that a
+drift of the engine (a growing data root, a warm cache) falls on all of
+them alike.  Run i of heat-docker is compared with run i of the others.
+
+    python bench/harness.py measure --out bench/results/python-2core.json
+    python bench/harness.py profile --out-dir bench/results
+
+DOCKER_HOST must name the engine to use; bench/run starts a private one.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import pathlib
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import docker
+import yaml
+
+IMAGE = 'localhost/heat-docker/busybox:latest'
+HEAT_DOCKER = pathlib.Path(sys.executable).with_name('heat-docker')
+# The engine's own parallel limit is approached with this many threads
+# (and as many pooled connections).
+POOL_WORKERS = 32
+
+# Series A: the shell exits on SIGTERM at once ("wait" is interrupted by the
+# trap, unlike a foreground "sleep"), so the grace period never runs out.
+# Series B: PID 1 with no handler ignores SIGTERM, so every delete waits the
+# full default grace of 10 s before SIGKILL.
+STOP_BEHAVIOURS = {
+    'A': ['sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1 & wait; done'],
+    'B': ['sleep', '86400'],
+}
+GRACE = 10
+
+TARGETS = {
+    'compose_ratio': 1.0,
+    'threadpool_ratio': 1.5,
+    'startup_seconds': 1.5,
+}
+
+
+class Case:
+    def __init__(self, series, n, chain=False):
+        self.series = series
+        self.n = n
+        self.chain = chain
+        self.cmd = STOP_BEHAVIOURS[series]
+
+    @property
+    def name(self):
+        return '%s-%s%d' % (
+            self.series,
+            'chain' if self.chain else 'n',
+            self.n,
+        )
+
+    def names(self):
+        return ['c%03d' % i for i in range(self.n)]
+
+    def hot(self):
+        resources = {}
+        previous = None
+        for name in self.names():
+            resource = {
+                'type': 'DockerInc::Docker::Container',
+                'properties': {
+                    'image': IMAGE,
+                    'cmd': self.cmd,
+                    'stop_timeout': GRACE,
+                },
+            }
+            if self.chain and previous:
+                resource['depends_on'] = previous
+            resources[name] = resource
+            previous = name
+        return {
+            'heat_template_version': '2021-04-16',
+            'resources': resources,
+        }
+
+    def compose(self):
+        services = {}
+        previous = None
+        for name in self.names():
+            service = {
+                'image': IMAGE,
+                'command': self.cmd,
+                'stop_grace_period': '%ds' % GRACE,
+                # The default bridge, as heat-docker and docker-py use:
+                # no project network to create and remove.
+                'network_mode': 'bridge',
+            }
+            if self.chain and previous:
+                service['depends_on'] = [previous]
+            services[name] = service
+            previous = name
+        return {'version': '2.4', 'services': services}
+
+
+def run_process(argv, env=None):
+    """Run argv; return wall seconds, CPU seconds and peak RSS in MiB of
+    that process and its children (os.wait4 reports them for this pid)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv, stdout=subprocess.DEVNULL, stderr=err, env=env
+        )
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode:
+            err.seek(0)
+            raise RuntimeError(
+                '%s failed (%d): %s'
+                % (
+                    ' '.join(argv),
+                    proc.returncode,
+                    err.read().decode()[-2000:],
+                )
+            )
+    return {
+        'wall': wall,
+        'cpu': usage.ru_utime + usage.ru_stime,
+        'rss_mib': usage.ru_maxrss / 1024,
+    }
+
+
+class HeatDocker:
+    name = 'heat-docker'
+
+    def __init__(self, workdir, case):
+        self.state_dir = workdir / ('heat-state-' + case.name)
+        self.template = workdir / ('%s.yaml' % case.name)
+        self.template.write_text(yaml.safe_dump(case.hot()))
+        self.runs = 0
+
+    def create(self):
+        self.runs += 1
+        return run_process(self._cli('create', '-t', str(self.template)))
+
+    def delete(self):
+        return run_process(self._cli('delete', '--yes'))
+
+    def _cli(self, action, *args):
+        stack = 'bench%d' % self.runs
+        return [
+            str(HEAT_DOCKER),
+            '--state-dir',
+            str(self.state_dir),
+            'stack',
+            action,
+            stack,
+            *args,
+            '--wait',
+        ]
+
+
+class Compose:
+    name = 'compose'
+
+    def __init__(self, workdir, case):
+        self.file = workdir / ('%s.compose.yaml' % case.name)
+        self.file.write_text(yaml.safe_dump(case.compose()))
+        self.project = 'bench' + re.sub(r'\W', '', case.name.lower())
+
+    def create(self):
+        return run_process(self._cli('up', '-d'))
+
+    def delete(self):
+        return run_process(self._cli('down'))
+
+    def _cli(self, *args):
+        return ['docker-compose', '-p', self.project, '-f', str(self.file)] + [
+            *args
+        ]
+
+
+class DockerPy:
+    """The Engine API through docker-py, one container after another."""
+
+    name = 'docker-py-seq'
+
+    def __init__(self, workdir, case):
+        self.case = case
+        self.client = docker.from_env(max_pool_size=POOL_WORKERS)
+        self.ids = []
+
+    def _create_one(self, name):
+        container = self.client.containers.create(
+            IMAGE,
+            self.case.cmd,
+            name='%s-%s-%s' % (self.name, self.case.name, name),
+            stop_signal='SIGTERM',
+        )
+        container.start()
+        return container
+
+    def _delete_one(self, container):
+        container.stop(timeout=GRACE)
+        container.remove()
+
+    def create(self):
+        start = time.perf_counter()
+        self.ids = [self._create_one(name) for name in self.case.names()]
+        return {'wall': time.perf_counter() - start}
+
+    def delete(self):
+        start = time.perf_counter()
+        for container in reversed(self.ids):
+            self._delete_one(container)
+        return {'wall': time.perf_counter() - start}
+
+
+class DockerPyPool(DockerPy):
+    """The Engine API through docker-py, POOL_WORKERS calls at a time."""
+
+    name = 'docker-py-pool'
+
+    def create(self):
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(POOL_WORKERS) as pool:
+            self.ids = list(pool.map(self._create_one, self.case.names()))
+        return {'wall': time.perf_counter() - start}
+
+    def delete(self):
+        start = time.perf_counter()
+        with concurrent.futures.ThreadPoolExecutor(POOL_WORKERS) as pool:
+            list(pool.map(self._delete_one, self.ids))
+        return {'wall': time.perf_counter() - start}
+
+
+def leftover_containers():
+    client = docker.from_env()
+    containers = client.containers.list(all=True)
+    for container in containers:
+        container.remove(force=True)
+    return len(containers)
+
+
+def summarise(values):
+    return {
+        'median': statistics.median(values),
+        'min': min(values),
+        'max': max(values),
+        'runs': values,
+    }
+
+
+def measure_case(workdir, case, runs, log):
+    # A chain is sequential by nature: the thread pool would be the
+    # sequential loop again, so the loop is the chain's limit.  In series B
+    # the sequential loop would wait N times the grace period by
+    # construction, so only the thread pool runs.
+    kinds = [HeatDocker, Compose]
+    if case.chain or case.series == 'A':
+        kinds.append(DockerPy)
+    if not case.chain:
+        kinds.append(DockerPyPool)
+    methods = [kind(workdir, case) for kind in kinds]
+    samples = {m.name: {'create': [], 'delete': []} for m in methods}
+    for run in range(runs):
+        order = methods[run % len(methods) :] + methods[: run % len(methods)]
+        for method in order:
+            for phase in ('create', 'delete'):
+                sample = getattr(method, phase)()
+                samples[method.name][phase].append(sample)
+                log(
+                    '%s run %d %-15s %-6s %7.2f s'
+                    % (case.name, run + 1, method.name, phase, sample['wall'])
+                )
+            left = leftover_containers()
+            if left:
+                raise RuntimeError(
+                    '%s left %d containers after %s'
+                    % (method.name, left, case.name)
+                )
+    limit = 'docker-py-seq' if case.chain else 'docker-py-pool'
+    result = {
+        'series': case.series,
+        'n': case.n,
+        'chain': case.chain,
+        'limit_method': limit,
+        'methods': {},
+    }
+    for name, phases in samples.items():
+        result['methods'][name] = {}
+        for phase, phase_samples in phases.items():
+            entry = {
+                'wall': summarise([s['wall'] for s in phase_samples]),
+            }
+            if 'cpu' in phase_samples[0]:
+                entry['cpu'] = summarise([s['cpu'] for s in phase_samples])
+                entry['rss_mib'] = summarise(
+                    [s['rss_mib'] for s in phase_samples]
+                )
+            result['methods'][name][phase] = entry
+    heat = samples['heat-docker']
+    result['ratios'] = {}
+    result['overhead_per_container'] = {}
+    for phase in ('create', 'delete'):
+        heat_walls = [s['wall'] for s in heat[phase]]
+        result['ratios'][phase] = {}
+        for other, key in (('compose', 'compose'), (limit, 'threadpool')):
+            walls = [s['wall'] for s in samples[other][phase]]
+            result['ratios'][phase][key] = summarise(
+                [h / o for h, o in zip(heat_walls, walls, strict=True)]
+            )
+        limit_walls = [s['wall'] for s in samples[limit][phase]]
+        result['overhead_per_container'][phase] = summarise(
+            [
+                (h - o) / case.n
+                for h, o in zip(heat_walls, limit_walls, strict=True)
+            ]
+        )
+    return result
+
+
+def measure_startup(workdir, runs):
+    """Start-up of heat-docker: the whole ``stack list`` process, which
+    boots Heat's engine and database, and the import time of the CLI."""
+    state_dir = str(workdir / 'heat-state-startup')
+    argv = [str(HEAT_DOCKER), '--state-dir', state_dir, 'stack', 'list']
+    run_process(argv)  # creates the database once
+    walls = [run_process(argv)['wall'] for _ in range(runs)]
+    imports = []
+    for _ in range(runs):
+        err = subprocess.run(
+            [
+                sys.executable,
+                '-X',
+                'importtime',
+                '-c',
+                'import heat_docker.cli',
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stderr
+        # The last line is the top-level module; its cumulative microseconds.
+        cumulative = int(err.strip().splitlines()[-1].split('|')[1])
+        imports.append(cumulative / 1e6)
+    return {
+        'stack_list_wall': summarise(walls),
+        'import_heat_docker_cli': summarise(imports),
+    }
+
+
+def check_targets(results):
+    checks = []
+    for case in results['cases']:
+        if case['chain'] or case['n'] not in (50, 200):
+            continue
+        for phase in ('create', 'delete'):
+            for key in ('compose', 'threadpool'):
+                target = TARGETS[key + '_ratio']
+                got = case['ratios'][phase][key]['median']
+                checks.append(
+                    {
+                        'what': '%s-n%d %s heat-docker/%s'
+                        % (case['series'], case['n'], phase, key),
+                        'target': target,
+                        'median': got,
+                        'met': got <= target,
+                    }
+                )
+    startup = results['startup']['stack_list_wall']['median']
+    checks.append(
+        {
+            'what': 'start-up (heat-docker stack list), s',
+            'target': TARGETS['startup_seconds'],
+            'median': startup,
+            'met': startup <= TARGETS['startup_seconds'],
+        }
+    )
+    return checks
+
+
+def machine_info():
+    client = docker.from_env()
+    return {
+        'nproc': os.cpu_count(),
+        'kernel': platform.release(),
+        'python': platform.python_version(),
+        'docker_server': client.version()['Version'],
+        'docker_compose': subprocess.run(
+            ['docker-compose', 'version', '--short'],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
+        'date': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+    }
+
+
+def parse_cases(specs):
+    """``A:1,10,50,200,chain50`` -> cases of series A."""
+    cases = []
+    for spec in specs:
+        series, sizes = spec.split(':')
+        for size in sizes.split(','):
+            chain = size.startswith('chain')
+            cases.append(Case(series, int(size.removeprefix('chain')), chain))
+    return cases
+
+
+def measure(args):
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def log(line):
+        print(time.strftime('%H:%M:%S'), line, flush=True)
+
+    leftover_containers()
+    results = {
+        'machine': machine_info(),
+        'settings': {
+            'runs': args.runs,
+            'pool_workers': POOL_WORKERS,
+            'grace_seconds': GRACE,
+            'commands': STOP_BEHAVIOURS,
+            'image': IMAGE,
+        },
+        'targets': TARGETS,
+        'cases': [],
+    }
+    with tempfile.TemporaryDirectory(prefix='heat-docker-bench-') as tmp:
+        workdir = pathlib.Path(tmp)
+        results['startup'] = measure_startup(workdir, args.runs)
+        log(
+            'start-up: stack list %.2f s, import %.2f s'
+            % (
+                results['startup']['stack_list_wall']['median'],
+                results['startup']['import_heat_docker_cli']['median'],
+            )
+        )
+        for case in parse_cases(args.cases):
+            results['cases'].append(
+                measure_case(workdir, case, args.runs, log)
+            )
+            # Written after every case, so an interrupted run keeps its data.
+            results['checks'] = check_targets(results)
+            out.write_text(json.dumps(results, indent=1) + '\n')
+    for check in results['checks']:
+        print(
+            '%-4s %-45s median %.2f, target %.2f'
+            % (
+                'MET' if check['met'] else 'MISS',
+                check['what'],
+                check['median'],
+                check['target'],
+            )
+        )
+
+
+def profile(args):
+    """One create and one delete of 50 independent containers (series A).
+
+    pyinstrument samples only the main thread, where the CLI boots Heat and
+    then waits; Heat's convergence workers are other threads, so py-spy
+    samples all threads too, and its samples are summed per function.
+    """
+    out_dir = pathlib.Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix='heat-docker-profile-') as tmp:
+        tmp = pathlib.Path(tmp)
+        template = tmp / 'profile.yaml'
+        template.write_text(yaml.safe_dump(Case('A', 50).hot()))
+        for action, extra in (
+            ('create', ['-t', str(template)]),
+            ('delete', ['--yes']),
+        ):
+            cli = [
+                str(HEAT_DOCKER),
+                '--state-dir',
+                str(tmp / 'state'),
+                'stack',
+                action,
+                'profiled',
+                *extra,
+                '--wait',
+            ]
+            session = tmp / ('%s.pyisession' % action)
+            pyinstrument = [sys.executable, '-m', 'pyinstrument']
+            subprocess.run(
+                [*pyinstrument, '-r', 'pyisession', '-o', str(session), *cli],
+                stdout=subprocess.DEVNULL,
+                check=True,
+            )
+            for renderer in ('text', 'html'):
+                out = out_dir / ('profile-%s.%s' % (action, renderer))
+                subprocess.run(
+                    [*pyinstrument, '--load', str(session), '-r', renderer]
+                    + ['-o', str(out)],
+                    check=True,
+                )
+            # Undo the action, then repeat it under py-spy.
+            undo = 'delete' if action == 'create' else 'create'
+            run_process(
+                [*cli[:4], undo, 'profiled']
+                + (['-t', str(template)] if undo == 'create' else ['--yes'])
+                + ['--wait']
+            )
+            raw = tmp / ('%s.pyspy' % action)
+            subprocess.run(
+                [
+                    str(HEAT_DOCKER.with_name('py-spy')),
+                    'record',
+                    '--format',
+                    'raw',
+                    '--rate',
+                    '200',
+                    '--idle',
+                    '--threads',
+                    '-o',
+                    str(raw),
+                    '--',
+                    *cli,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=True,
+            )
+            out = out_dir / ('profile-%s-threads.txt' % action)
+            out.write_text(summarise_pyspy(raw.read_text(), action))
+            print('wrote', out)
+    leftover_containers()
+
+
+def summarise_pyspy(raw, action, top=40):
+    """Per-function totals of py-spy's collapsed stacks, all threads.
+
+    "Own" counts samples with the function on top of the stack, "total"
+    samples with it anywhere on the stack (once per sample).
+    """
+    own = {}
+    total = {}
+    per_thread = {}
+    samples = 0
+    for line in raw.splitlines():
+        stack, _, count = line.rpartition(' ')
+        count = int(count)
+        frames = stack.split(';')
+        samples += count
+        per_thread[frames[0]] = per_thread.get(frames[0], 0) + count
+        own[frames[-1]] = own.get(frames[-1], 0) + count
+        for frame in set(frames[1:]):
+            total[frame] = total.get(frame, 0) + count
+    lines = [
+        'py-spy, all threads, idle included: heat-docker stack %s of 50'
+        % action,
+        '%d samples at 200 Hz over all threads' % samples,
+        '',
+        'Threads (share of all samples):',
+    ]
+    for thread, count in sorted(per_thread.items(), key=lambda i: -i[1]):
+        lines.append('  %5.1f%%  %s' % (100 * count / samples, thread))
+    for title, table in (('own', own), ('total', total)):
+        lines += ['', 'Top %d by %s samples:' % (top, title)]
+        for frame, count in sorted(table.items(), key=lambda i: -i[1])[:top]:
+            lines.append('  %5.1f%%  %s' % (100 * count / samples, frame))
+    return '\n'.join(lines) + '\n'
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest='command', required=True)
+    run = commands.add_parser('measure', help='time all methods')
+    run.add_argument('--out', default='bench/results/python-2core.json')
+    run.add_argument('--runs', type=int, default=5)
+    run.add_argument(
+        '--cases',
+        nargs='+',
+        default=['A:50,200,chain50,1,10', 'B:1,10'],
+        help='SERIES:SIZE,... where SIZE is N or chainN',
+    )
+    run.set_defaults(func=measure)
+    prof = commands.add_parser('profile', help='profile heat-docker')
+    prof.add_argument('--out-dir', default='bench/results')
+    prof.set_defaults(func=profile)
+    args = parser.parse_args()
+    args.func(args)
+
+
+if __name__ == '__main__':
+    main()
