@@ -1,0 +1,292 @@
+"""The heat-docker command, run as users run it, against a real Docker."""
+
+import json
+import os
+import pathlib
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import uuid
+
+from conftest import IMAGE
+import pytest
+
+HEAT_DOCKER = pathlib.Path(sys.executable).with_name('heat-docker')
+TIMEOUT = 120
+STACK_LABEL = 'org.openstack.heat.stack-name'
+CONTAINER = 'DockerInc::Docker::Container'
+
+GREETER = (
+    """
+heat_template_version: 2021-04-16
+parameters:
+  greeting:
+    type: string
+    default: hello
+resources:
+  web:
+    type: DockerInc::Docker::Container
+    properties:
+      image: %s
+      cmd: [sh, -c, "exec sleep 1000"]
+      init: true
+      env:
+        GREETING: {get_param: greeting}
+outputs:
+  greeting:
+    description: The greeting the container was given.
+    value: {get_param: greeting}
+  status:
+    value: {get_attr: [web, status]}
+"""
+    % IMAGE
+)
+
+FAILING = (
+    """
+heat_template_version: 2021-04-16
+resources:
+  broken:
+    type: DockerInc::Docker::Container
+    properties:
+      image: %s
+      cmd: [sh, -c, "echo cannot start; exit 3"]
+      init: true
+"""
+    % IMAGE
+)
+
+BAD_MEMORY = (
+    """
+heat_template_version: 2021-04-16
+resources:
+  web:
+    type: DockerInc::Docker::Container
+    properties:
+      image: %s
+      memory: lots
+"""
+    % IMAGE
+)
+
+
+def command(state_dir, *args, docker_host=None):
+    """argv and environment of a heat-docker command."""
+    env = dict(os.environ)
+    if docker_host:
+        env['DOCKER_HOST'] = docker_host
+    return [HEAT_DOCKER, '--state-dir', str(state_dir), *args], env
+
+
+def run(state_dir, *args, docker_host=None):
+    argv, env = command(state_dir, *args, docker_host=docker_host)
+    return subprocess.run(
+        argv, capture_output=True, text=True, env=env, timeout=TIMEOUT
+    )
+
+
+def succeeded(result):
+    assert result.returncode == 0, result.stderr
+    assert 'Traceback' not in result.stderr
+    return result.stdout
+
+
+def failed(result):
+    """stderr of a command that must have failed cleanly."""
+    assert result.returncode != 0, result.stdout
+    assert 'Traceback' not in result.stderr
+    return result.stderr
+
+
+@pytest.fixture
+def heat_docker(tmp_path, docker_host):
+    """Runs heat-docker with its state in tmp_path, on the test engine."""
+    return lambda *args: run(tmp_path, *args, docker_host=docker_host)
+
+
+@pytest.fixture
+def stack_name(api):
+    """A fresh stack name; its containers are removed after the test."""
+    name = 'cli-%s' % uuid.uuid4().hex[:8]
+    yield name
+    for container in owned_containers(api, name):
+        api.remove_container(container['Id'], force=True)
+
+
+def owned_containers(api, stack_name):
+    return api.containers(
+        all=True, filters={'label': '%s=%s' % (STACK_LABEL, stack_name)}
+    )
+
+
+def env_of(api, container_id):
+    return api.inspect_container(container_id)['Config']['Env']
+
+
+class Follower:
+    """``stack event list --follow`` running beside the other commands."""
+
+    def __init__(self, state_dir, stack_name, docker_host):
+        argv, env = command(
+            state_dir,
+            *('stack', 'event', 'list', stack_name, '--follow'),
+            docker_host=docker_host,
+        )
+        self.process = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env=env,
+        )
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.lines.put(line)
+
+    def wait_for(self, text):
+        """Read event lines until one holds ``text``."""
+        while text not in self.lines.get(timeout=TIMEOUT):
+            pass
+
+    def interrupt(self):
+        """Ctrl-C; the exit status."""
+        self.process.send_signal(signal.SIGINT)
+        return self.process.wait(TIMEOUT)
+
+    def kill(self):
+        self.process.kill()
+        self.process.wait()
+
+
+def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
+    template = tmp_path / 'greeter.yaml'
+    template.write_text(GREETER)
+    environment = tmp_path / 'greeter-env.yaml'
+    environment.write_text('parameters:\n  greeting: from the env file\n')
+
+    greeter = ('-t', template, '-e', environment)
+    created = heat_docker('stack', 'create', stack_name, *greeter, '--wait')
+    shown = succeeded(created)
+    assert 'CREATE_COMPLETE' in shown
+    assert 'output_value: from the env file' in shown
+    assert '[web]: CREATE_COMPLETE' in created.stderr
+    (container,) = owned_containers(api, stack_name)
+    assert container['State'] == 'running'
+    assert 'GREETING=from the env file' in env_of(api, container['Id'])
+
+    follower = Follower(tmp_path, stack_name, docker_host)
+    try:
+        listed = json.loads(
+            succeeded(heat_docker('stack', 'list', '-f', 'json'))
+        )
+        assert [(s['Stack Name'], s['Stack Status']) for s in listed] == [
+            (stack_name, 'CREATE_COMPLETE')
+        ]
+
+        stack = json.loads(
+            succeeded(heat_docker('stack', 'show', stack_name, '-f', 'json'))
+        )
+        assert stack['id'] == listed[0]['ID']
+        outputs = {
+            o['output_key']: o['output_value'] for o in stack['outputs']
+        }
+        assert outputs == {
+            'greeting': 'from the env file',
+            'status': 'running',
+        }
+
+        status = heat_docker(
+            'stack',
+            'output',
+            'show',
+            stack_name,
+            'status',
+            '-f',
+            'value',
+            '-c',
+            'output_value',
+        )
+        assert succeeded(status) == 'running\n'
+
+        resources = heat_docker(
+            'stack', 'resource', 'list', stack_name, '-f', 'json'
+        )
+        (web,) = json.loads(succeeded(resources))
+        assert web['resource_name'] == 'web'
+        assert web['physical_resource_id'] == container['Id']
+        assert web['resource_status'] == 'CREATE_COMPLETE'
+
+        events = succeeded(heat_docker('stack', 'event', 'list', stack_name))
+        assert '[web]: CREATE_COMPLETE' in events
+        assert '[%s]: CREATE_COMPLETE' % stack_name in events
+
+        # A machine format gets the stack alone: no event lines on stderr.
+        greeting = ('--parameter', 'greeting=from the command line')
+        updated = heat_docker(
+            'stack',
+            'update',
+            stack_name,
+            *greeter,
+            *greeting,
+            '--wait',
+            '-f',
+            'json',
+        )
+        stack = json.loads(succeeded(updated))
+        assert stack['stack_status'] == 'UPDATE_COMPLETE'
+        assert 'UPDATE_' not in updated.stderr
+        (container,) = owned_containers(api, stack_name)
+        assert 'GREETING=from the command line' in env_of(api, container['Id'])
+
+        follower.wait_for('[%s]: UPDATE_COMPLETE' % stack_name)
+        assert follower.interrupt() == 0
+    finally:
+        follower.kill()
+
+    deleted = heat_docker('stack', 'delete', stack_name, '--yes', '--wait')
+    succeeded(deleted)
+    assert '[%s]: DELETE_COMPLETE' % stack_name in deleted.stderr
+    assert owned_containers(api, stack_name) == []
+
+    message = failed(heat_docker('stack', 'show', stack_name))
+    assert message.strip() == 'The Stack (%s) could not be found.' % stack_name
+
+
+def test_failing_container_fails_the_command(
+    heat_docker, stack_name, tmp_path
+):
+    template = tmp_path / 'failing.yaml'
+    template.write_text(FAILING)
+    message = failed(
+        heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
+    )
+    assert 'Stack %s CREATE_FAILED' % stack_name in message
+    assert 'broken: CREATE_FAILED' in message
+    assert 'exited with code 3' in message
+    assert 'cannot start' in message  # the container's last log lines
+
+
+def test_validate_names_the_bad_property(heat_docker, tmp_path):
+    template = tmp_path / 'bad.yaml'
+    template.write_text(BAD_MEMORY)
+    message = failed(heat_docker('template', 'validate', '-t', template))
+    assert message.strip() == (
+        'Property error: resources.web.properties.memory: must be a size '
+        'in bytes, or with a unit: 512k, 64m, 1.5g'
+    )
+
+
+def test_resource_type_show_describes_every_property(tmp_path):
+    shown = run(tmp_path, 'resource', 'type', 'show', CONTAINER, '-f', 'json')
+    schema = json.loads(succeeded(shown))
+    properties = schema['properties']
+    assert properties['init']['description'].startswith(
+        'Run an init process as PID 1'
+    )
+    assert all(p['description'] for p in properties.values())
+    assert schema['attributes']['status']['description']
