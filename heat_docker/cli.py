@@ -448,24 +448,29 @@ def _add_wait_argument(parser, help_text):
 
 
 def _stack_input(parsed_args, existing=False):
-    """Template, files and environment as python-heatclient reads them.
-
-    Environment files are merged here, as older heatclients did, so that
-    --parameter values win over theirs.
-    """
+    """Template, files, environment and environment file names, as
+    python-heatclient sends them: Heat merges the environment files over
+    the --parameter values, as it does for the openstack client."""
     template_files, template = template_utils.process_template_path(
         parsed_args.template, existing=existing
     )
+    env_file_names = []
     env_files, environment = (
         template_utils.process_multiple_environments_and_files(
-            env_paths=parsed_args.environment
+            env_paths=parsed_args.environment,
+            env_list_tracker=env_file_names,
         )
     )
     environment_format.default_for_missing(environment)
     environment['parameters'].update(
         heat_utils.format_parameters(parsed_args.parameter)
     )
-    return template, {**template_files, **env_files}, environment
+    return (
+        template,
+        {**template_files, **env_files},
+        environment,
+        env_file_names or None,
+    )
 
 
 class CreateStack(show.ShowOne):
@@ -483,14 +488,19 @@ class CreateStack(show.ShowOne):
             type=int,
             help='Stack creating timeout in minutes',
         )
+        parser.add_argument(
+            '--enable-rollback',
+            action='store_true',
+            help='Enable rollback on create/update failure',
+        )
         _add_wait_argument(
             parser, 'Wait until stack goes to CREATE_COMPLETE or CREATE_FAILED'
         )
         return parser
 
     def take_action(self, parsed_args):
-        template, files, environment = _stack_input(parsed_args)
-        args = {}
+        template, files, environment, env_files = _stack_input(parsed_args)
+        args = {'disable_rollback': not parsed_args.enable_rollback}
         if parsed_args.timeout:
             args['timeout_mins'] = parsed_args.timeout
         identity = self.app.call(
@@ -500,6 +510,7 @@ class CreateStack(show.ShowOne):
             environment,
             files,
             args,
+            environment_files=env_files,
         )
         self.app.wait(identity, 'CREATE', None, parsed_args)
         return _show_stack_columns(
@@ -530,6 +541,18 @@ class UpdateStack(show.ShowOne):
             '--parameter will patch over the existing values in the current '
             'stack. Parameters omitted will keep the existing values',
         )
+        parser.add_argument(
+            '--converge',
+            action='store_true',
+            help='Stack update with observe on reality.',
+        )
+        parser.add_argument(
+            '--rollback',
+            metavar='<value>',
+            choices=['enabled', 'disabled', 'keep'],
+            help='Set rollback on update failure: "enabled" or "disabled" '
+            '("keep": as the stack was created)',
+        )
         _add_wait_argument(
             parser, 'Wait until stack goes to UPDATE_COMPLETE or UPDATE_FAILED'
         )
@@ -538,18 +561,28 @@ class UpdateStack(show.ShowOne):
     def take_action(self, parsed_args):
         if not (parsed_args.template or parsed_args.existing):
             raise CommandFailed('Specify --template or --existing.')
-        template, files, environment = _stack_input(
+        template, files, environment, env_files = _stack_input(
             parsed_args, existing=parsed_args.existing
         )
         args = {}
         if parsed_args.existing:
             args['existing'] = True
+        if parsed_args.converge:
+            args['converge'] = True
+        if parsed_args.rollback in ('enabled', 'disabled'):
+            args['disable_rollback'] = parsed_args.rollback == 'disabled'
         if parsed_args.timeout:
             args['timeout_mins'] = parsed_args.timeout
         identity = self.app.identify(parsed_args.stack)
         marker = self.app.last_event_id(identity)
         self.app.call(
-            'update_stack', identity, template, environment, files, args
+            'update_stack',
+            identity,
+            template,
+            environment,
+            files,
+            args,
+            environment_files=env_files,
         )
         self.app.wait(identity, 'UPDATE', marker, parsed_args)
         return _show_stack_columns(
@@ -857,28 +890,17 @@ class ValidateTemplate(show.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        template, files, environment = _stack_input(parsed_args)
+        template, files, environment, env_files = _stack_input(parsed_args)
         result = self.app.call(
-            'validate_template', template, environment, files=files
+            'validate_template',
+            template,
+            environment,
+            files=files,
+            environment_files=env_files,
         )
         if 'Error' in result:
             raise CommandFailed(result['Error'])
         return tuple(result), _cells(result.values(), parsed_args.formatter)
-
-
-def _catalog_context(context):
-    """``context`` with a service catalog that has no OpenStack endpoint.
-
-    Heat lists only the resource types whose service is in the catalog.
-    The standalone context holds a password for a Keystone that is not
-    there, so each type's question waits out connection retries, minutes
-    for the whole list. A catalog without endpoints answers at once; it
-    must not be empty, or Heat goes to Keystone to fill it.
-    """
-    catalog = {'token': {'catalog': [{'type': 'identity', 'endpoints': []}]}}
-    return type(context).from_dict(
-        {**context.to_dict(), 'auth_token_info': catalog}
-    )
 
 
 class ResourceTypeList(lister.Lister):
@@ -887,7 +909,6 @@ class ResourceTypeList(lister.Lister):
     def take_action(self, parsed_args):
         names = self.app.call(
             'list_resource_types',
-            context=_catalog_context(self.app.heat.context),
         )
         return ('Resource Type',), sorted((n,) for n in names)
 
@@ -915,6 +936,46 @@ class ResourceTypeShow(show.ShowOne):
         return tuple(schema), _cells(schema.values(), parsed_args.formatter)
 
 
+class Serve(command.Command):
+    """Serve Heat's own heat-api on 127.0.0.1, for the openstack CLI.
+
+    The engine runs in this process on the same state, so stacks made by
+    either are seen by both. Use it with:
+    OS_AUTH_TYPE=none OS_ENDPOINT=http://127.0.0.1:PORT/v1/admin openstack
+    stack list
+    """
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--port',
+            metavar='<port>',
+            type=int,
+            default=8004,
+            help="Port on 127.0.0.1 (default: 8004, heat-api's)",
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        from heat_docker import api_server
+
+        state_dir = self.app.heat.state_dir  # the engine boots first
+        server = api_server.make_server(parsed_args.port)
+        port = server.server_address[1]
+        self.app.stdout.write(
+            'heat-api on http://127.0.0.1:%d/v1/admin, state in %s; try:\n'
+            '  OS_AUTH_TYPE=none OS_ENDPOINT=http://127.0.0.1:%d/v1/admin '
+            'openstack stack list\n' % (port, state_dir, port)
+        )
+        self.app.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+
+
 COMMANDS = {
     'stack create': CreateStack,
     'stack update': UpdateStack,
@@ -933,6 +994,7 @@ COMMANDS = {
     'template validate': ValidateTemplate,
     'resource type list': ResourceTypeList,
     'resource type show': ResourceTypeShow,
+    'serve': Serve,
 }
 
 

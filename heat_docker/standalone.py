@@ -182,8 +182,13 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
             roles=['admin'],
             is_admin=True,
             username='heat-docker',
-            password='unused',
-            auth_url='http://127.0.0.1/unused',
+            # Heat asks the service catalog which OpenStack services (and so
+            # resource types) exist. One that is not empty but lists no
+            # endpoints answers "none" at once, where the default would go
+            # to a Keystone that is not there and wait out its retries.
+            auth_token_info={
+                'token': {'catalog': [{'type': 'identity', 'endpoints': []}]}
+            },
         ),
         state_dir,
     )

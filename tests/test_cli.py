@@ -226,12 +226,15 @@ def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
         assert '[%s]: CREATE_COMPLETE' % stack_name in events
 
         # A machine format gets the stack alone: no event lines on stderr.
+        # (As with the openstack client, an environment file's parameters
+        # win over --parameter; this update has none.)
         greeting = ('--parameter', 'greeting=from the command line')
         updated = heat_docker(
             'stack',
             'update',
             stack_name,
-            *greeter,
+            '-t',
+            template,
             *greeting,
             '--wait',
             '-f',
@@ -290,3 +293,137 @@ def test_resource_type_show_describes_every_property(tmp_path):
     )
     assert all(p['description'] for p in properties.values())
     assert schema['attributes']['status']['description']
+
+
+def test_processes_share_one_state_directory(
+    heat_docker, api, tmp_path, docker_host
+):
+    """Several heat-docker processes, each on its own stack, at once."""
+    template = tmp_path / 'greeter.yaml'
+    template.write_text(GREETER)
+    names = ['cli-par-%d-%s' % (i, uuid.uuid4().hex[:6]) for i in range(3)]
+    argvs = [
+        command(
+            tmp_path,
+            'stack',
+            'create',
+            name,
+            '-t',
+            template,
+            '--wait',
+            docker_host=docker_host,
+        )
+        for name in names
+    ]
+    processes = [
+        subprocess.Popen(
+            argv,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for argv, env in argvs
+    ]
+    try:
+        for process in processes:
+            _, stderr = process.communicate(timeout=TIMEOUT)
+            assert process.returncode == 0, stderr
+        listed = json.loads(
+            succeeded(heat_docker('stack', 'list', '-f', 'json'))
+        )
+        assert sorted(
+            (s['Stack Name'], s['Stack Status']) for s in listed
+        ) == [(name, 'CREATE_COMPLETE') for name in sorted(names)]
+        for name in names:
+            assert len(owned_containers(api, name)) == 1
+    finally:
+        for name in names:
+            heat_docker('stack', 'delete', name, '--yes', '--wait')
+    for name in names:
+        assert owned_containers(api, name) == []
+    assert 'database is locked' not in (tmp_path / 'heat.log').read_text()
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_drives_the_engine_with_the_openstack_cli(
+    heat_docker, api, tmp_path, stack_name, docker_host
+):
+    port = _free_port()
+    argv, env = command(
+        tmp_path, 'serve', '--port', str(port), docker_host=docker_host
+    )
+    server = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    openstack_env = {
+        **os.environ,
+        'OS_AUTH_TYPE': 'none',
+        'OS_ENDPOINT': 'http://127.0.0.1:%d/v1/admin' % port,
+    }
+
+    def openstack(*args):
+        return subprocess.run(
+            [pathlib.Path(sys.executable).with_name('openstack'), *args],
+            env=openstack_env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+
+    try:
+        assert 'heat-api on http://127.0.0.1:%d' % port in (
+            server.stdout.readline()
+        )
+        template = tmp_path / 'greeter.yaml'
+        template.write_text(GREETER)
+        created = openstack(
+            'stack',
+            'create',
+            '-t',
+            str(template),
+            '--parameter',
+            'greeting=via heat-api',
+            '--wait',
+            stack_name,
+        )
+        assert created.returncode == 0, created.stderr
+        assert 'CREATE_COMPLETE' in created.stdout
+        (container,) = owned_containers(api, stack_name)
+        assert 'GREETING=via heat-api' in env_of(api, container['Id'])
+        shown = openstack(
+            'stack',
+            'output',
+            'show',
+            stack_name,
+            'status',
+            '-f',
+            'value',
+            '-c',
+            'output_value',
+        )
+        assert shown.stdout.strip() == 'running', shown.stderr
+
+        # The same state, seen by another heat-docker process.
+        listed = succeeded(
+            heat_docker('stack', 'list', '-f', 'value', '-c', 'Stack Name')
+        )
+        assert stack_name in listed.split()
+
+        deleted = openstack('stack', 'delete', '--yes', '--wait', stack_name)
+        assert deleted.returncode == 0, deleted.stderr
+        assert owned_containers(api, stack_name) == []
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(TIMEOUT)
