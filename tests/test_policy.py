@@ -24,65 +24,65 @@ def opts(**overrides):
     return types.SimpleNamespace(**{**STRICT, **overrides})
 
 
-@pytest.mark.parametrize(
-    'values, prop, what, option',
-    [
-        (
-            {'privileged': True},
-            'privileged',
-            'a privileged container',
-            'allow_privileged = true',
-        ),
-        (
-            {'cap_add': ['ALL']},
-            'cap_add',
-            'capability ALL',
-            'allowed_capabilities',
-        ),
-        (
-            {'devices': [{'path_on_host': '/dev/kvm'}]},
-            'devices',
-            'access to host devices',
-            'allow_devices = true',
-        ),
-        (
-            {'volumes': {'/etc': {'bind': '/host-etc'}}},
-            'volumes',
-            'a bind mount of /etc',
-            'allowed_bind_roots',
-        ),
-        (
-            {'mounts': [{'type': 'bind', 'source': '/', 'target': '/h'}]},
-            'mounts',
-            'a bind mount of /',
-            'allowed_bind_roots',
-        ),
-        (
-            {'network_mode': 'host'},
-            'network_mode',
-            "the host's network namespace",
-            'allow_host_namespaces = true',
-        ),
-        (
-            {'api_host_config': {'PidMode': 'host'}},
-            'api_host_config',
-            "the host's pid namespace",
-            'allow_host_namespaces = true',
-        ),
-        (
-            {'api_host_config': {'Privileged': True}},
-            'api_host_config',
-            'a privileged container',
-            'allow_privileged = true',
-        ),
-        (
-            {'security_opt': ['seccomp=unconfined']},
-            'security_opt',
-            'security option seccomp=unconfined',
-            'allow_privileged = true',
-        ),
-    ],
-)
+RULES = [
+    (
+        {'privileged': True},
+        'privileged',
+        'a privileged container',
+        'allow_privileged = true',
+    ),
+    (
+        {'cap_add': ['ALL']},
+        'cap_add',
+        'capability ALL',
+        'allowed_capabilities',
+    ),
+    (
+        {'devices': [{'path_on_host': '/dev/kvm'}]},
+        'devices',
+        'access to host devices',
+        'allow_devices = true',
+    ),
+    (
+        {'volumes': {'/etc': {'bind': '/host-etc'}}},
+        'volumes',
+        'a bind mount of /etc',
+        'allowed_bind_roots',
+    ),
+    (
+        {'mounts': [{'type': 'bind', 'source': '/', 'target': '/h'}]},
+        'mounts',
+        'a bind mount of /',
+        'allowed_bind_roots',
+    ),
+    (
+        {'network_mode': 'host'},
+        'network_mode',
+        "the host's network namespace",
+        'allow_host_namespaces = true',
+    ),
+    (
+        {'api_host_config': {'PidMode': 'host'}},
+        'api_host_config',
+        "the host's pid namespace",
+        'allow_host_namespaces = true',
+    ),
+    (
+        {'api_host_config': {'Privileged': True}},
+        'api_host_config',
+        'a privileged container',
+        'allow_privileged = true',
+    ),
+    (
+        {'security_opt': ['seccomp=unconfined']},
+        'security_opt',
+        'security option seccomp=unconfined',
+        'allow_privileged = true',
+    ),
+]
+
+
+@pytest.mark.parametrize('values, prop, what, option', RULES)
 def test_each_rule_names_the_property_and_the_option(
     values, prop, what, option
 ):
@@ -153,6 +153,19 @@ def privileged_template():
     return container_template(
         {'cmd': SLEEP, 'init': True, 'privileged': True, 'user': 'nobody'}
     )
+
+
+@pytest.mark.parametrize('values, prop, what, option', RULES)
+def test_each_rule_refuses_at_validate_through_heat(
+    stacks, api, one_endpoint_only, values, prop, what, option
+):
+    before = api.containers(all=True)
+    error = stacks.validation_error(container_template(values))
+    assert 'resources.c.properties.%s: %s is not allowed' % (prop, what) in (
+        error
+    )
+    assert '[docker] %s' % option in error
+    assert api.containers(all=True) == before
 
 
 def test_refused_at_validate_then_allowed_by_the_option(
