@@ -128,6 +128,16 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     conf.set_override('plugin_dirs', plugin_dirs or [])
     conf.set_override('deferred_auth_method', 'password')
     conf.set_override('convergence_engine', True)
+    # Stack users and projects (for signals) live in Heat's fake Keystone.
+    conf.import_opt(
+        'keystone_backend',
+        'heat.engine.clients.os.keystone.heat_keystoneclient',
+    )
+    conf.set_override(
+        'keystone_backend',
+        'heat.engine.clients.os.keystone.fake_keystoneclient'
+        '.FakeKeystoneClient',
+    )
     conf.set_override('encrypt_parameters_and_properties', True)
     conf.set_override('auth_encryption_key', _encryption_key(state_dir))
     # One user on their own machine: the permissive policy, and abandon
@@ -182,10 +192,11 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
             roles=['admin'],
             is_admin=True,
             username='heat-docker',
-            # Heat asks the service catalog which OpenStack services (and so
-            # resource types) exist. One that is not empty but lists no
-            # endpoints answers "none" at once, where the default would go
-            # to a Keystone that is not there and wait out its retries.
+            # There is no Keystone. Heat asks the service catalog which
+            # OpenStack services (and so resource types) exist: one that is
+            # not empty but lists no endpoints answers "none" at once. The
+            # URL is never called; Heat only insists on having one.
+            auth_url='http://127.0.0.1/no-keystone',
             auth_token_info={
                 'token': {'catalog': [{'type': 'identity', 'endpoints': []}]}
             },

@@ -175,6 +175,7 @@ def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
     assert 'CREATE_COMPLETE' in shown
     assert 'output_value: from the env file' in shown
     assert '[web]: CREATE_COMPLETE' in created.stderr
+    assert 'FAILED' not in created.stderr
     (container,) = owned_containers(api, stack_name)
     assert container['State'] == 'running'
     assert 'GREETING=from the env file' in env_of(api, container['Id'])
