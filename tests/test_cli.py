@@ -428,3 +428,67 @@ def test_serve_drives_the_engine_with_the_openstack_cli(
     finally:
         server.send_signal(signal.SIGINT)
         server.wait(TIMEOUT)
+
+
+RESIZABLE = (
+    """
+heat_template_version: 2021-04-16
+parameters:
+  memory: {type: string, default: 64m}
+  command: {type: string, default: exec sleep 1000}
+resources:
+  web:
+    type: DockerInc::Docker::Container
+    properties:
+      image: %s
+      cmd: [sh, -c, {get_param: command}]
+      memory: {get_param: memory}
+      init: true
+"""
+    % IMAGE
+)
+
+
+def test_update_events_say_in_place_or_replaced(
+    heat_docker, api, tmp_path, stack_name
+):
+    template = tmp_path / 'resizable.yaml'
+    template.write_text(RESIZABLE)
+    succeeded(heat_docker('stack', 'create', stack_name, '-t', template))
+    (before,) = owned_containers(api, stack_name)
+
+    in_place = heat_docker(
+        'stack',
+        'update',
+        stack_name,
+        '-t',
+        template,
+        '--parameter',
+        'memory=96m',
+        '--wait',
+    )
+    succeeded(in_place)
+    assert '[web]: UPDATE_COMPLETE  state changed' in in_place.stderr
+    assert 'requires replacement' not in in_place.stderr
+    (same,) = owned_containers(api, stack_name)
+    assert same['Id'] == before['Id']
+
+    replaced = heat_docker(
+        'stack',
+        'update',
+        stack_name,
+        '-t',
+        template,
+        '--parameter',
+        'memory=96m',
+        '--parameter',
+        'command=exec sleep 999',
+        '--wait',
+    )
+    succeeded(replaced)
+    assert 'The Resource web requires replacement.' in replaced.stderr
+    assert '[web]: CREATE_COMPLETE' in replaced.stderr
+    assert '[web]: DELETE_COMPLETE' in replaced.stderr
+    (new,) = owned_containers(api, stack_name)
+    assert new['Id'] != before['Id']
+    succeeded(heat_docker('stack', 'delete', stack_name, '--yes', '--wait'))
