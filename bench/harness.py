@@ -270,62 +270,79 @@ def measure_case(workdir, case, runs, log):
     if not case.chain:
         kinds.append(DockerPyPool)
     methods = [kind(workdir, case) for kind in kinds]
+    # One sample per run and phase; None where the method failed, so that
+    # run i still pairs with run i.
     samples = {m.name: {'create': [], 'delete': []} for m in methods}
+    failures = []
     for run in range(runs):
         order = methods[run % len(methods) :] + methods[: run % len(methods)]
         for method in order:
+            phases = samples[method.name]
             for phase in ('create', 'delete'):
-                sample = getattr(method, phase)()
-                samples[method.name][phase].append(sample)
+                try:
+                    sample = getattr(method, phase)()
+                except Exception as exc:
+                    failures.append(
+                        {
+                            'run': run + 1,
+                            'method': method.name,
+                            'phase': phase,
+                            'error': str(exc),
+                        }
+                    )
+                    log('%s run %d FAILED: %s' % (case.name, run + 1, exc))
+                    break
+                phases[phase].append(sample)
                 log(
                     '%s run %d %-15s %-6s %7.2f s'
                     % (case.name, run + 1, method.name, phase, sample['wall'])
                 )
+            for phase_samples in phases.values():
+                if len(phase_samples) <= run:
+                    phase_samples.append(None)
             left = leftover_containers()
             if left:
-                raise RuntimeError(
-                    '%s left %d containers after %s'
-                    % (method.name, left, case.name)
-                )
+                log('%s left %d containers, removed' % (method.name, left))
     limit = 'docker-py-seq' if case.chain else 'docker-py-pool'
     result = {
         'series': case.series,
         'n': case.n,
         'chain': case.chain,
         'limit_method': limit,
+        'failures': failures,
         'methods': {},
     }
     for name, phases in samples.items():
         result['methods'][name] = {}
         for phase, phase_samples in phases.items():
-            entry = {
-                'wall': summarise([s['wall'] for s in phase_samples]),
-            }
-            if 'cpu' in phase_samples[0]:
-                entry['cpu'] = summarise([s['cpu'] for s in phase_samples])
-                entry['rss_mib'] = summarise(
-                    [s['rss_mib'] for s in phase_samples]
-                )
+            good = [s for s in phase_samples if s]
+            entry = {'wall': summarise([s['wall'] for s in good])}
+            if 'cpu' in good[0]:
+                entry['cpu'] = summarise([s['cpu'] for s in good])
+                entry['rss_mib'] = summarise([s['rss_mib'] for s in good])
             result['methods'][name][phase] = entry
-    heat = samples['heat-docker']
     result['ratios'] = {}
     result['overhead_per_container'] = {}
     for phase in ('create', 'delete'):
-        heat_walls = [s['wall'] for s in heat[phase]]
+        heat = samples['heat-docker'][phase]
         result['ratios'][phase] = {}
         for other, key in (('compose', 'compose'), (limit, 'threadpool')):
-            walls = [s['wall'] for s in samples[other][phase]]
             result['ratios'][phase][key] = summarise(
-                [h / o for h, o in zip(heat_walls, walls, strict=True)]
+                [h / o for h, o in pairs(heat, samples[other][phase])]
             )
-        limit_walls = [s['wall'] for s in samples[limit][phase]]
         result['overhead_per_container'][phase] = summarise(
-            [
-                (h - o) / case.n
-                for h, o in zip(heat_walls, limit_walls, strict=True)
-            ]
+            [(h - o) / case.n for h, o in pairs(heat, samples[limit][phase])]
         )
     return result
+
+
+def pairs(samples, others):
+    """Wall times of run i with run i, where both succeeded."""
+    return [
+        (s['wall'], o['wall'])
+        for s, o in zip(samples, others, strict=True)
+        if s and o
+    ]
 
 
 def measure_startup(workdir, runs):
@@ -583,7 +600,7 @@ def main():
     run.add_argument(
         '--cases',
         nargs='+',
-        default=['A:50,200,chain50,1,10', 'B:1,10'],
+        default=['A:50,200,chain50,1,10', 'B:10'],
         help='SERIES:SIZE,... where SIZE is N or chainN',
     )
     run.set_defaults(func=measure)
