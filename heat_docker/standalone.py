@@ -4,6 +4,7 @@ Heat imports must come after :func:`boot` selects oslo.service's threading
 backend, so callers import heat modules lazily, after booting.
 """
 
+import fcntl
 import os
 import secrets
 import time
@@ -34,19 +35,33 @@ def _encryption_key(state_dir):
         return key_file.read().strip()
 
 
-def _serialise_sqlite_writes(engine):
-    """Make every sqlite transaction BEGIN IMMEDIATE, waiting when busy.
+def _prepare_database(engine, state_dir):
+    """Migrate the schema, then make sqlite safe for concurrent writers.
 
     oslo.db begins deferred transactions: one that has read and then wants
     to write, while another connection has written, fails at once with
-    "database is locked" (no busy wait helps). Taking the write lock at
-    BEGIN serialises writers instead, and busy_timeout makes them wait.
+    "database is locked" (no busy wait helps). Every transaction here
+    begins IMMEDIATE instead, taking the write lock at BEGIN, and waits for
+    it (busy_timeout): writers in this process and in other heat-docker
+    processes on the same state take turns.
     """
+    from heat.db import migration
     from sqlalchemy import event
 
     @event.listens_for(engine, 'connect')
-    def _connect(dbapi_conn, _record):
+    def _wait_when_busy(dbapi_conn, _record):
         dbapi_conn.execute('PRAGMA busy_timeout = 60000')
+
+    # Migrations hold one connection's transaction while inspecting through
+    # another, so they run before writes are serialised; one process at a
+    # time migrates.
+    with open(os.path.join(state_dir, 'migrate.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        migration.db_sync(engine=engine)
+    engine.dispose()
+
+    @event.listens_for(engine, 'connect')
+    def _enforce_foreign_keys(dbapi_conn, _record):
         # The schema declares ON DELETE CASCADE (resource_data with its
         # resource, ...); sqlite enforces it only with foreign keys on.
         # Without it, a new resource that reuses a deleted one's id would
@@ -114,7 +129,6 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     from heat.common import context
     from heat.common import messaging
     from heat.db import api as db_api
-    from heat.db import migration
     from heat.engine import resources
     from heat.engine import service
     from heat.rpc import api as rpc_api
@@ -168,12 +182,7 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     logging.setup(conf, 'heat')
     messaging.setup('fake://')
 
-    engine = db_api.get_engine()
-    # Migrations hold one connection's transaction while inspecting through
-    # another, so they run before writes are serialised.
-    migration.db_sync(engine=engine)
-    engine.dispose()
-    _serialise_sqlite_writes(engine)
+    _prepare_database(db_api.get_engine(), state_dir)
     resources.initialise()
     _pace_for_one_engine()
     if not plugin_dirs:
