@@ -274,6 +274,8 @@ def measure_case(workdir, case, runs, log):
     # run i still pairs with run i.
     samples = {m.name: {'create': [], 'delete': []} for m in methods}
     failures = []
+    # Other work on the machine shows here: 1-minute load after each run.
+    load = []
     for run in range(runs):
         order = methods[run % len(methods) :] + methods[: run % len(methods)]
         for method in order:
@@ -303,6 +305,7 @@ def measure_case(workdir, case, runs, log):
             left = leftover_containers()
             if left:
                 log('%s left %d containers, removed' % (method.name, left))
+        load.append(os.getloadavg()[0])
     limit = 'docker-py-seq' if case.chain else 'docker-py-pool'
     result = {
         'series': case.series,
@@ -310,6 +313,7 @@ def measure_case(workdir, case, runs, log):
         'chain': case.chain,
         'limit_method': limit,
         'failures': failures,
+        'load_after_runs': load,
         'methods': {},
     }
     for name, phases in samples.items():
