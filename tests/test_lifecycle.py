@@ -112,7 +112,8 @@ def test_failed_update_rolls_back_to_the_running_original(stacks, api):
     original = stacks.container(stack, 'c')
     stacks.update(
         stack,
-        container_template({'cmd': ['sh', '-c', 'echo broken; exit 1']}),
+        # A command that cannot start fails at once, whatever the timing.
+        container_template({'cmd': ['/bin/no-such-program']}),
         disable_rollback=False,
     )
     updated = stacks.rolled_back(stack)
@@ -133,7 +134,7 @@ def test_failed_update_on_a_fixed_port_restarts_the_original(stacks, api):
     stack = stacks.create(server('old', port=port))
     original = stacks.container(stack, 'c')['Id']
     broken = server('new', port=port)
-    broken['resources']['c']['properties']['cmd'] = ['sh', '-c', 'exit 3']
+    broken['resources']['c']['properties']['cmd'] = ['/bin/no-such-program']
     stacks.update(stack, broken, disable_rollback=False)
     updated = stacks.rolled_back(stack)
     assert updated['stack_status'] == 'COMPLETE', updated

@@ -225,6 +225,9 @@ class DockerContainer(resource.Resource):
             self.data_set(ENDPOINT_DATA, self._endpoint())
             self._create_container(client)
             progress.connected = True
+            # Judged from the next poll on, so that a container that dies
+            # at once is not taken for one that runs.
+            return False
         return self._reached(self.values()['completion'])
 
     def _create_container(self, client):
