@@ -12,6 +12,14 @@ matplotlib.use('Agg')
 from matplotlib import ticker  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
 
+# One colour per method in every panel.
+COLORS = {
+    'heat-docker': 'tab:red',
+    'compose': 'tab:blue',
+    'docker-py-seq': 'tab:green',
+    'docker-py-pool': 'tab:orange',
+}
+
 
 def main():
     results_path, out = sys.argv[1:]
@@ -45,10 +53,15 @@ def main():
                     [w['median'] - w['min'] for _, w in points],
                     [w['max'] - w['median'] for _, w in points],
                 ]
-                line = ax.errorbar(
-                    ns, medians, yerr=errors, marker='o', capsize=3
+                ax.errorbar(
+                    ns,
+                    medians,
+                    yerr=errors,
+                    marker='o',
+                    capsize=3,
+                    color=COLORS[method],
+                    label=method,
                 )
-                line.set_label(method)
                 for chain in chains:
                     if method in chain['methods']:
                         ax.plot(
@@ -57,7 +70,7 @@ def main():
                             marker='*',
                             markersize=12,
                             linestyle='none',
-                            color=line.lines[0].get_color(),
+                            color=COLORS[method],
                         )
             ax.set_xscale('log')
             ax.set_yscale('log')
