@@ -428,7 +428,22 @@ def machine_info():
             check=True,
         ).stdout.strip(),
         'date': datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        # What was measured: the commit, and whether heat_docker/ differed.
+        'heat_docker_commit': git('rev-parse', 'HEAD'),
+        'heat_docker_modified': bool(
+            git('status', '--porcelain', '--', 'heat_docker')
+        ),
     }
+
+
+def git(*args):
+    return subprocess.run(
+        ['git', *args],
+        cwd=pathlib.Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def parse_cases(specs):
