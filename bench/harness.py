@@ -120,16 +120,12 @@ def run_process(argv, env=None):
         )
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode:
+        code = os.waitstatus_to_exitcode(status)
+        if code:
             err.seek(0)
             raise RuntimeError(
                 '%s failed (%d): %s'
-                % (
-                    ' '.join(argv),
-                    proc.returncode,
-                    err.read().decode()[-2000:],
-                )
+                % (' '.join(argv), code, err.read().decode()[-2000:])
             )
     return {
         'wall': wall,
@@ -187,8 +183,13 @@ class Compose:
         return run_process(self._cli('down'), env=self.env)
 
     def _cli(self, *args):
-        return ['docker-compose', '-p', self.project, '-f', str(self.file)] + [
-            *args
+        return [
+            'docker-compose',
+            '-p',
+            self.project,
+            '-f',
+            str(self.file),
+            *args,
         ]
 
 
@@ -200,7 +201,7 @@ class DockerPy:
     def __init__(self, workdir, case):
         self.case = case
         self.client = docker.from_env(max_pool_size=POOL_WORKERS)
-        self.ids = []
+        self.containers = []
 
     def _create_one(self, name):
         container = self.client.containers.create(
@@ -218,12 +219,14 @@ class DockerPy:
 
     def create(self):
         start = time.perf_counter()
-        self.ids = [self._create_one(name) for name in self.case.names()]
+        self.containers = [
+            self._create_one(name) for name in self.case.names()
+        ]
         return {'wall': time.perf_counter() - start}
 
     def delete(self):
         start = time.perf_counter()
-        for container in reversed(self.ids):
+        for container in reversed(self.containers):
             self._delete_one(container)
         return {'wall': time.perf_counter() - start}
 
@@ -236,13 +239,15 @@ class DockerPyPool(DockerPy):
     def create(self):
         start = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(POOL_WORKERS) as pool:
-            self.ids = list(pool.map(self._create_one, self.case.names()))
+            self.containers = list(
+                pool.map(self._create_one, self.case.names())
+            )
         return {'wall': time.perf_counter() - start}
 
     def delete(self):
         start = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(POOL_WORKERS) as pool:
-            list(pool.map(self._delete_one, self.ids))
+            list(pool.map(self._delete_one, self.containers))
         return {'wall': time.perf_counter() - start}
 
 
