@@ -134,6 +134,15 @@ def _event_id(event):
     return event['event_identity']['path'].rsplit('/', 1)[-1]
 
 
+def _ends(event, identity, action):
+    """Whether ``event`` is the stack's own, ending ``action``."""
+    return (
+        event['physical_resource_id'] == identity['stack_id']
+        and event['resource_action'] == action
+        and event['resource_status'] != IN_PROGRESS
+    )
+
+
 def _event_view(event):
     view = _resource_view(event)
     view['id'] = _event_id(event)
@@ -335,12 +344,17 @@ class HeatDockerApp(app.App):
         return stack
 
     def _poll(self, identity, action, marker, progress):
+        """Follow the events until the stack's own ends ``action``.
+
+        Only the events are read while waiting (the stack itself is loaded
+        once, at the end): loading it on every poll kept Heat's database
+        busy for the workers doing the action.
+        """
         from heat.common import exception
 
         try:
             while True:
                 try:
-                    stack = self.show(identity, resolve_outputs=False)
                     events = self.call(
                         'list_events', identity, marker=marker, sort_dir='asc'
                     )
@@ -351,11 +365,8 @@ class HeatDockerApp(app.App):
                 progress.events(events)
                 if events:
                     marker = _event_id(events[-1])
-                if (
-                    stack['stack_action'] == action
-                    and stack['stack_status'] != IN_PROGRESS
-                ):
-                    return stack
+                if any(_ends(event, identity, action) for event in events):
+                    return self.show(identity, resolve_outputs=False)
                 if progress.counting:
                     progress.count(
                         self.call('list_stack_resources', identity), action
