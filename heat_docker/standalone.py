@@ -93,7 +93,7 @@ class Heat:
 
 # An in-progress resource (check_*_complete) is polled after FIRST_POLL s,
 # then at doubling intervals up to Heat's own wait (1 s).
-FIRST_POLL = 0.02
+FIRST_POLL = 0.1
 
 
 def _pace_for_one_engine():
