@@ -484,6 +484,26 @@ def _stack_input(parsed_args, existing=False):
     )
 
 
+def _apply_template(app, parsed_args, method, stack, args, marker=None):
+    """Create or update ``stack`` from the command's template and
+    environment, wait for it, and show it."""
+    template, files, environment, env_files = _stack_input(
+        parsed_args, existing=args.get('existing', False)
+    )
+    identity = app.call(
+        method,
+        stack,
+        template,
+        environment,
+        files,
+        args,
+        environment_files=env_files,
+    )
+    action = 'CREATE' if method == 'create_stack' else 'UPDATE'
+    app.wait(identity, action, marker, parsed_args)
+    return _show_stack_columns(app.show(identity), parsed_args.formatter)
+
+
 class CreateStack(show.ShowOne):
     """Create a stack."""
 
@@ -510,22 +530,11 @@ class CreateStack(show.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        template, files, environment, env_files = _stack_input(parsed_args)
         args = {'disable_rollback': not parsed_args.enable_rollback}
         if parsed_args.timeout:
             args['timeout_mins'] = parsed_args.timeout
-        identity = self.app.call(
-            'create_stack',
-            parsed_args.name,
-            template,
-            environment,
-            files,
-            args,
-            environment_files=env_files,
-        )
-        self.app.wait(identity, 'CREATE', None, parsed_args)
-        return _show_stack_columns(
-            self.app.show(identity), parsed_args.formatter
+        return _apply_template(
+            self.app, parsed_args, 'create_stack', parsed_args.name, args
         )
 
 
@@ -572,9 +581,6 @@ class UpdateStack(show.ShowOne):
     def take_action(self, parsed_args):
         if not (parsed_args.template or parsed_args.existing):
             raise CommandFailed('Specify --template or --existing.')
-        template, files, environment, env_files = _stack_input(
-            parsed_args, existing=parsed_args.existing
-        )
         args = {}
         if parsed_args.existing:
             args['existing'] = True
@@ -585,19 +591,13 @@ class UpdateStack(show.ShowOne):
         if parsed_args.timeout:
             args['timeout_mins'] = parsed_args.timeout
         identity = self.app.identify(parsed_args.stack)
-        marker = self.app.last_event_id(identity)
-        self.app.call(
+        return _apply_template(
+            self.app,
+            parsed_args,
             'update_stack',
             identity,
-            template,
-            environment,
-            files,
             args,
-            environment_files=env_files,
-        )
-        self.app.wait(identity, 'UPDATE', marker, parsed_args)
-        return _show_stack_columns(
-            self.app.show(identity), parsed_args.formatter
+            marker=self.app.last_event_id(identity),
         )
 
 
