@@ -49,12 +49,6 @@ class Range:
 
 
 @dataclasses.dataclass(frozen=True)
-class Length:
-    min: int | None = None
-    max: int | None = None
-
-
-@dataclasses.dataclass(frozen=True)
 class Allowed:
     values: tuple
 
@@ -184,10 +178,6 @@ def unsupported(props, values, api_version, prefix=''):
 def digest(value):
     """What a secret is kept as in Heat's records: a digest, not the value."""
     return 'sha256:' + hashlib.sha256(str(value).encode()).hexdigest()
-
-
-def is_digest_of(kept, value):
-    return kept == digest(value)
 
 
 def redact(props, values):

@@ -11,8 +11,6 @@ from heat_docker import spec
 def _constraint(c):
     if isinstance(c, spec.Range):
         return constraints.Range(min=c.min, max=c.max)
-    if isinstance(c, spec.Length):
-        return constraints.Length(min=c.min, max=c.max)
     if isinstance(c, spec.Allowed):
         return constraints.AllowedValues(list(c.values))
     if isinstance(c, spec.Pattern):
