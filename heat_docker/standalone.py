@@ -6,6 +6,7 @@ backend, so callers import heat modules lazily, after booting.
 
 import fcntl
 import os
+import re
 import secrets
 import time
 import types
@@ -58,14 +59,14 @@ def _prepare_database(engine, state_dir):
     with open(os.path.join(state_dir, 'migrate.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         migration.db_sync(engine=engine)
+        with engine.connect() as conn:
+            _never_reuse_ids(conn.connection.dbapi_connection)
     engine.dispose()
 
     @event.listens_for(engine, 'connect')
     def _enforce_foreign_keys(dbapi_conn, _record):
-        # The schema declares ON DELETE CASCADE (resource_data with its
-        # resource, ...); sqlite enforces it only with foreign keys on.
-        # Without it, a new resource that reuses a deleted one's id would
-        # inherit that one's data.
+        # As on MySQL: the schema's ON DELETE CASCADE (resource_data with
+        # its resource, ...) takes effect only with foreign keys on.
         dbapi_conn.execute('PRAGMA foreign_keys = ON')
 
     @event.listens_for(engine, 'before_cursor_execute', retval=True)
@@ -73,6 +74,65 @@ def _prepare_database(engine, state_dir):
         if statement == 'BEGIN':  # oslo.db's own BEGIN, see its engines.py
             statement = 'BEGIN IMMEDIATE'
         return statement, params
+
+
+_INTEGER_ID = re.compile(r'^(\s*)id INTEGER NOT NULL,', re.MULTILINE)
+_ID_KEY = re.compile(r',\s*PRIMARY KEY \(id\)')
+
+
+def _never_reuse_ids(dbapi_conn):
+    """Give every table with an integer id AUTOINCREMENT.
+
+    Without it sqlite hands the id of a deleted newest row to the next
+    insert, which MySQL never does and Heat does not expect: cleanup of
+    one stack then deletes the user_creds a new stack was just given, and
+    a new resource finds a deleted one's resource_data. SQLite cannot
+    alter a primary key, so each table is rebuilt, once, by its documented
+    procedure (https://www.sqlite.org/lang_altertable.html#otheralter).
+    """
+    tables = [
+        (name, sql)
+        for name, sql in dbapi_conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+        )
+        if _INTEGER_ID.search(sql) and _ID_KEY.search(sql)
+    ]
+    if not tables:
+        return
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute('PRAGMA foreign_keys = OFF')
+    dbapi_conn.execute('BEGIN IMMEDIATE')
+    for name, sql in tables:
+        indexes = [
+            index_sql
+            for (index_sql,) in dbapi_conn.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' "
+                'AND tbl_name = ? AND sql IS NOT NULL',
+                (name,),
+            )
+        ]
+        rebuilt = _ID_KEY.sub('', sql, count=1)
+        rebuilt = _INTEGER_ID.sub(
+            r'\1id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,',
+            rebuilt,
+            count=1,
+        )
+        rebuilt = rebuilt.replace(name, '%s_rebuilt' % name, 1)
+        dbapi_conn.execute(rebuilt)
+        dbapi_conn.execute(
+            'INSERT INTO %s_rebuilt SELECT * FROM %s' % (name, name)
+        )
+        dbapi_conn.execute('DROP TABLE %s' % name)
+        dbapi_conn.execute(
+            'ALTER TABLE %s_rebuilt RENAME TO %s' % (name, name)
+        )
+        for index_sql in indexes:
+            dbapi_conn.execute(index_sql)
+    violations = dbapi_conn.execute('PRAGMA foreign_key_check').fetchall()
+    if violations:
+        dbapi_conn.execute('ROLLBACK')
+        raise RuntimeError('heat.sqlite: foreign keys broken: %s' % violations)
+    dbapi_conn.execute('COMMIT')
 
 
 class Heat:

@@ -1,6 +1,7 @@
 """Day two: replacement, rollback, converge, adopt, abandon, snapshots."""
 
 import json
+import pathlib
 import socket
 import threading
 import time
@@ -276,3 +277,29 @@ def test_snapshot_and_restore_bring_back_a_files_contents(stacks, api, heat):
     while api.images(name=image.rsplit(':', 1)[0]):
         assert time.monotonic() < deadline, 'snapshot image not removed'
         time.sleep(0.2)
+
+
+def test_a_new_stack_never_gets_a_deleted_stacks_row_ids(stacks, heat):
+    """sqlite would hand a deleted newest row's id to the next insert."""
+    import sqlite3
+
+    def row_ids(stack):
+        with sqlite3.connect(
+            pathlib.Path(heat.state_dir, 'heat.sqlite')
+        ) as db:
+            return db.execute(
+                'SELECT stack.user_creds_id, resource.id FROM stack '
+                'JOIN resource ON resource.stack_id = stack.id '
+                'WHERE stack.id = ?',
+                (stack['stack_identity']['stack_id'],),
+            ).fetchone()
+
+    template = container_template({'cmd': SLEEP})
+    first = stacks.create(template)
+    first_ids = row_ids(first)
+    assert stacks.delete(first) == 'DELETE_COMPLETE'
+    second = stacks.create(template)
+    assert second['stack_status'] == 'COMPLETE', second
+    creds_id, resource_id = row_ids(second)
+    assert creds_id > first_ids[0]
+    assert resource_id > first_ids[1]
