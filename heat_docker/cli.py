@@ -10,6 +10,7 @@ starts an action returns only when the action has ended, --wait or not;
 --wait adds the live events and a failing exit status.
 """
 
+import gc
 import importlib.metadata
 import json
 import logging
@@ -1010,4 +1011,8 @@ COMMANDS = {
 
 
 def main(argv=None):
-    return HeatDockerApp().run(sys.argv[1:] if argv is None else argv)
+    code = HeatDockerApp().run(sys.argv[1:] if argv is None else argv)
+    # Heat's objects are many: collecting them as the interpreter exits
+    # takes half a second and frees nothing that exiting would not.
+    gc.freeze()
+    return code

@@ -4,12 +4,18 @@ Heat imports must come after :func:`boot` selects oslo.service's threading
 backend, so callers import heat modules lazily, after booting.
 """
 
+import contextlib
 import fcntl
+from importlib import metadata
 import os
 import re
 import secrets
+import sqlite3
+import sys
+import threading
 import time
 import types
+import zlib
 
 from oslo_service import backend
 
@@ -36,44 +42,107 @@ def _encryption_key(state_dir):
         return key_file.read().strip()
 
 
-def _prepare_database(engine, state_dir):
-    """Migrate the schema, then make sqlite safe for concurrent writers.
+def _schema_stamp():
+    """A number for the installed Heat: its schema is migrated when the
+    database's stamp (sqlite's user_version) differs."""
+    heat = 'openstack-heat %s' % metadata.version('openstack-heat')
+    return zlib.crc32(heat.encode()) & 0x7FFFFFFF
 
-    oslo.db begins deferred transactions: one that has read and then wants
-    to write, while another connection has written, fails at once with
-    "database is locked" (no busy wait helps). Every transaction here
-    begins IMMEDIATE instead, taking the write lock at BEGIN, and waits for
-    it (busy_timeout): writers in this process and in other heat-docker
-    processes on the same state take turns.
-    """
-    from heat.db import migration
-    from sqlalchemy import event
 
-    @event.listens_for(engine, 'connect')
-    def _wait_when_busy(dbapi_conn, _record):
-        dbapi_conn.execute('PRAGMA busy_timeout = 60000')
-
+def _migrate(engine, db_path, state_dir):
+    stamp = _schema_stamp()
     # Migrations hold one connection's transaction while inspecting through
     # another, so they run before writes are serialised; one process at a
     # time migrates.
     with open(os.path.join(state_dir, 'migrate.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.closing(sqlite3.connect(db_path)) as db:
+            if db.execute('PRAGMA user_version').fetchone()[0] == stamp:
+                return
+        from heat.db import migration
+
         migration.db_sync(engine=engine)
         with engine.connect() as conn:
-            _never_reuse_ids(conn.connection.dbapi_connection)
-    engine.dispose()
+            db = conn.connection.dbapi_connection
+            _never_reuse_ids(db)
+            # Readers and the writer no longer block each other.
+            db.execute('PRAGMA journal_mode = WAL')
+            db.execute('PRAGMA user_version = %d' % stamp)
+        engine.dispose()
 
-    @event.listens_for(engine, 'connect')
-    def _enforce_foreign_keys(dbapi_conn, _record):
-        # As on MySQL: the schema's ON DELETE CASCADE (resource_data with
-        # its resource, ...) takes effect only with foreign keys on.
-        dbapi_conn.execute('PRAGMA foreign_keys = ON')
 
-    @event.listens_for(engine, 'before_cursor_execute', retval=True)
+# Waiting for sqlite's write lock, a connection sleeps and retries at
+# growing intervals (up to 0.1 s), long after the lock was released; the
+# threads of this process take turns on a lock that wakes the next at once.
+_WRITE_TURN = threading.Lock()
+WRITE_WAIT = 60
+
+
+def _prepare_database(writer, reader, db_path, state_dir):
+    """Migrate the schema, then make sqlite safe for concurrent writers.
+
+    oslo.db begins deferred transactions: one that has read and then wants
+    to write, while another connection has written, fails at once with
+    "database is locked" (no busy wait helps). Every writer transaction
+    here begins IMMEDIATE instead, taking the write lock at BEGIN, and
+    waits for it (busy_timeout): writers in this process and in other
+    heat-docker processes on the same state take turns. Heat's read-only
+    transactions go to a second engine on the same file and, the journal
+    being a write-ahead log, read without waiting for the writer.
+    """
+    from sqlalchemy import event
+
+    for engine in {writer, reader}:
+        event.listen(engine, 'connect', _wait_and_write_ahead)
+    _migrate(writer, db_path, state_dir)
+    for engine in {writer, reader}:
+        event.listen(engine, 'connect', _enforce_foreign_keys)
+
+    @event.listens_for(writer, 'before_cursor_execute', retval=True)
     def _begin_immediate(conn, cursor, statement, params, context, many):
         if statement == 'BEGIN':  # oslo.db's own BEGIN, see its engines.py
+            if not _WRITE_TURN.acquire(timeout=WRITE_WAIT):
+                raise RuntimeError(
+                    'heat.sqlite: no turn to write after %d s' % WRITE_WAIT
+                )
+            conn.info['write_turn'] = True
             statement = 'BEGIN IMMEDIATE'
         return statement, params
+
+    @event.listens_for(writer, 'commit')
+    def _commit(conn):
+        _end_write_turn(conn, 'COMMIT')
+
+    @event.listens_for(writer, 'rollback')
+    def _rollback(conn):
+        _end_write_turn(conn, 'ROLLBACK')
+
+
+def _end_write_turn(conn, statement):
+    """End the transaction here, then hand the turn to the next writer
+    (SQLAlchemy would end it only after this event)."""
+    if not conn.info.pop('write_turn', False):
+        return
+    try:
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.in_transaction:
+            dbapi_conn.execute(statement)
+    finally:
+        _WRITE_TURN.release()
+
+
+def _wait_and_write_ahead(dbapi_conn, _record):
+    dbapi_conn.execute('PRAGMA busy_timeout = 60000')
+    # With a write-ahead log, a commit survives a crash of the process
+    # without waiting for the disk; only a power loss can undo the last.
+    dbapi_conn.execute('PRAGMA synchronous = NORMAL')
+
+
+def _enforce_foreign_keys(dbapi_conn, _record):
+    # As on MySQL: the schema's ON DELETE CASCADE (resource_data with its
+    # resource, ...) takes effect only with foreign keys on. Not during
+    # migrations, where sqlite's table rebuilds would cascade.
+    dbapi_conn.execute('PRAGMA foreign_keys = ON')
 
 
 _INTEGER_ID = re.compile(r'^(\s*)id INTEGER NOT NULL,', re.MULTILINE)
@@ -156,7 +225,7 @@ class Heat:
 FIRST_POLL = 0.1
 
 
-def _pace_for_one_engine():
+def _tune_for_one_engine():
     """Heat paces itself for many engines sharing a message bus: a stack's
     independent resources are dispatched one per second, and every task is
     polled once a second. With one engine in this process that only makes
@@ -164,9 +233,26 @@ def _pace_for_one_engine():
     over 200 s) and every create or delete last at least a second, a chain
     of 50 containers 50 s and more. Here the resources are dispatched at
     once, and polled soon and then less and less often.
+
+    Each finished resource also records itself in the sync point of the
+    resources (or the stack) waiting on it: read, then written only if no
+    other engine wrote in between, else retried after a random wait of up
+    to 10 ms per resource still outstanding (seconds, for 200). Threads of
+    one engine take turns instead, and never collide with each other.
     """
+    from futurist import _thread as futurist_thread
     from heat.engine import scheduler
     from heat.engine import stack
+    from heat.engine import sync_point
+
+    update_sync_point = sync_point.update_sync_point
+    one_at_a_time = threading.Lock()
+
+    def _update_sync_point(*args, **kwargs):
+        with one_at_a_time:
+            return update_sync_point(*args, **kwargs)
+
+    sync_point.update_sync_point = _update_sync_point
 
     stack.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(0))
 
@@ -177,6 +263,66 @@ def _pace_for_one_engine():
             time.sleep(min(wait_time, FIRST_POLL * 2**polls))
 
     scheduler.TaskRunner._sleep = _sleep
+    # An idle futurist worker notices that the process is exiting only when
+    # its wait for work times out; oslo.service leaves one behind for each
+    # of Heat's timers, so every command ended with a second of waiting.
+    futurist_thread.ThreadWorker.MAX_IDLE_FOR = 0.1
+
+
+class _DeferredPlugin:
+    """A plugin class named by an entry point, imported when first called."""
+
+    def __init__(self, entry_point):
+        self._entry_point = entry_point
+
+    def __call__(self, *args, **kwargs):
+        return self._entry_point.load()(*args, **kwargs)
+
+
+class _ClientPlugins:
+    """Heat's client plugins by name (its stevedore manager's interface),
+    each imported when first asked for."""
+
+    def __init__(self):
+        self._entry_points = {}
+        for entry_point in metadata.entry_points(group='heat.clients'):
+            self._entry_points.setdefault(entry_point.name, entry_point)
+
+    def names(self):
+        return list(self._entry_points)
+
+    def __getitem__(self, name):
+        return types.SimpleNamespace(plugin=self._entry_points[name].load())
+
+
+def _load_plugins_when_used():
+    """Heat imports every client plugin and custom constraint at start-up:
+    novaclient, neutron_lib and the like, over a second, when here only
+    Docker's and Heat's own are used. They are imported on first use."""
+    from heat.engine import clients
+    from heat.engine import resources
+
+    clients._mgr = _ClientPlugins()
+    resources._get_mapping = lambda namespace: [
+        [entry_point.name, _DeferredPlugin(entry_point)]
+        for entry_point in metadata.entry_points(group=namespace)
+    ]
+
+
+@contextlib.contextmanager
+def _eventlet_hidden():
+    """futurist and oslo.messaging import eventlet, when installed, only to
+    offer green threads, which the threading backend never uses; importing
+    it costs half a second of start-up. Hidden while Heat loads, eventlet
+    stays importable afterwards for whatever else wants it."""
+    hidden = 'eventlet' not in sys.modules
+    if hidden:
+        sys.modules['eventlet'] = None
+    try:
+        yield
+    finally:
+        if hidden:
+            del sys.modules['eventlet']
 
 
 def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
@@ -187,6 +333,11 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     the resource types from there as a heat-engine does (the tests point it
     at contrib/); without, they are registered directly.
     """
+    with _eventlet_hidden():
+        return _boot(state_dir, plugin_dirs, log_file, debug)
+
+
+def _boot(state_dir, plugin_dirs, log_file, debug):
     backend.init_backend(backend.BackendType.THREADING)
 
     from heat.common import config as heat_config  # noqa: F401 (options)
@@ -226,11 +377,11 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
 
     for name, value in docker_config.PERMISSIVE.items():
         conf.set_override(name, value, group=docker_config.GROUP)
-    conf.set_override(
-        'connection',
-        'sqlite:///%s' % os.path.join(state_dir, 'heat.sqlite'),
-        group='database',
-    )
+    db_path = os.path.join(state_dir, 'heat.sqlite')
+    for option in ('connection', 'slave_connection'):
+        conf.set_override(option, 'sqlite:///%s' % db_path, group='database')
+    # Heat's @reader transactions go to the "slave" engine.
+    db_api.context_manager.configure(synchronous_reader=False)
     conf.set_override('debug', debug)
     if log_file:
         conf.set_override('log_file', log_file)
@@ -246,9 +397,15 @@ def boot(state_dir, plugin_dirs=None, log_file=None, debug=False):
     logging.setup(conf, 'heat')
     messaging.setup('fake://')
 
-    _prepare_database(db_api.get_engine(), state_dir)
+    _prepare_database(
+        db_api.get_engine(),
+        db_api.context_manager.reader.get_engine(),
+        db_path,
+        state_dir,
+    )
+    _load_plugins_when_used()
     resources.initialise()
-    _pace_for_one_engine()
+    _tune_for_one_engine()
     if not plugin_dirs:
         import heat_docker
 

@@ -63,6 +63,8 @@ class DockerContainer(resource.Resource):
     attributes_schema = base.heat_attributes(cspec.ATTRIBUTES)
     SPEC_ATTRIBUTES = {name: name for name in cspec.ATTRIBUTES}
 
+    _known_endpoint = None
+
     @staticmethod
     def template_name(name):
         """The template's name for a container_spec property or attribute."""
@@ -99,10 +101,16 @@ class DockerContainer(resource.Resource):
 
         Recorded at create: the defaults behind an empty docker_endpoint
         (heat.conf, DOCKER_HOST) may differ when the stack is next touched.
+        Read once per resource object: every poll needs it, and each read
+        of resource data is a database query.
         """
-        return self.data().get(
-            ENDPOINT_DATA
-        ) or docker_client.resolve_endpoint(self.values()['docker_endpoint'])
+        if self._known_endpoint is None:
+            self._known_endpoint = self.data().get(
+                ENDPOINT_DATA
+            ) or docker_client.resolve_endpoint(
+                self.values()['docker_endpoint']
+            )
+        return self._known_endpoint
 
     def _client(self):
         return self.client_plugin().for_endpoint(self._endpoint())
@@ -202,33 +210,41 @@ class DockerContainer(resource.Resource):
 
     def handle_create(self):
         wait = cfg.CONF[config.GROUP].endpoint_wait_timeout
-        return _Progress(deadline=time.monotonic() + wait)
+        progress = _Progress(deadline=time.monotonic() + wait)
+        self._connect_and_create(progress)
+        return progress
 
     def check_create_complete(self, progress):
         if not progress.connected:
-            self._check_policy(self.values(), self._endpoint())
-            try:
-                client = self._client()
-            except docker_client.EndpointUnavailable as exc:
-                if time.monotonic() < progress.deadline:
-                    return False
-                raise ContainerFailed(
-                    _(
-                        '%(exc)s; gave up after %(wait)s s '
-                        '([docker] endpoint_wait_timeout)'
-                    )
-                    % {
-                        'exc': exc,
-                        'wait': cfg.CONF[config.GROUP].endpoint_wait_timeout,
-                    }
-                ) from exc
-            self.data_set(ENDPOINT_DATA, self._endpoint())
-            self._create_container(client)
-            progress.connected = True
-            # Judged from the next poll on, so that a container that dies
-            # at once is not taken for one that runs.
+            self._connect_and_create(progress)
             return False
         return self._reached(self.values()['completion'])
+
+    def _connect_and_create(self, progress):
+        """Create and start the container once its engine answers.
+
+        The container is judged from the next poll on, so that one that
+        dies at once is not taken for one that runs.
+        """
+        self._check_policy(self.values(), self._endpoint())
+        try:
+            client = self._client()
+        except docker_client.EndpointUnavailable as exc:
+            if time.monotonic() < progress.deadline:
+                return
+            raise ContainerFailed(
+                _(
+                    '%(exc)s; gave up after %(wait)s s '
+                    '([docker] endpoint_wait_timeout)'
+                )
+                % {
+                    'exc': exc,
+                    'wait': cfg.CONF[config.GROUP].endpoint_wait_timeout,
+                }
+            ) from exc
+        self.data_set(ENDPOINT_DATA, self._endpoint())
+        self._create_container(client)
+        progress.connected = True
 
     def _create_container(self, client):
         values = self.values()
