@@ -132,6 +132,30 @@ def _end_write_turn(conn, statement):
         _WRITE_TURN.release()
 
 
+# Connections kept open per engine (writer, reader); more are opened when
+# more threads need one, and closed when given back.
+POOLED_CONNECTIONS = 16
+
+
+def _keep_connections(engine):
+    """oslo.db gives sqlite no connection pool: every transaction opened
+    the file, read the schema, set its pragmas and closed the file again,
+    checkpointing the write-ahead log whenever it was the last one open.
+    Connections are pooled instead (the pool SQLAlchemy itself uses for
+    sqlite files), with the listeners oslo.db and this module attached."""
+    from sqlalchemy import pool
+
+    unpooled = engine.pool
+    if isinstance(unpooled, pool.NullPool):
+        engine.pool = pool.QueuePool(
+            unpooled._creator,
+            pool_size=POOLED_CONNECTIONS,
+            max_overflow=-1,
+            _dispatch=unpooled.dispatch,
+            dialect=unpooled._dialect,
+        )
+
+
 def _wait_and_write_ahead(dbapi_conn, _record):
     dbapi_conn.execute('PRAGMA busy_timeout = 60000')
     # With a write-ahead log, a commit survives a crash of the process
@@ -218,12 +242,16 @@ class Heat:
         self.state_dir = state_dir
 
     def stop(self):
+        from heat.db import api as db_api
+
         self.engine.stop()
+        # The last connection to close checkpoints the write-ahead log.
+        db_api.context_manager.dispose_pool()
 
 
 # An in-progress resource (check_*_complete) is polled after FIRST_POLL s,
 # then at doubling intervals up to Heat's own wait (1 s).
-FIRST_POLL = 0.1
+FIRST_POLL = 0.05
 
 
 def _tune_for_one_engine():
@@ -258,7 +286,7 @@ def _tune_for_one_engine():
     stack.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(0))
 
     def _sleep(task, wait_time):
-        if wait_time is not None:
+        if wait_time:  # Heat's first step after a handler waits for 0 s
             polls = task.__dict__.setdefault('_heat_docker_polls', 0)
             task._heat_docker_polls = polls + 1
             time.sleep(min(wait_time, FIRST_POLL * 2**polls))
@@ -393,6 +421,7 @@ def _boot(state_dir, plugin_dirs, log_file, debug):
         conf.set_override(option, 'sqlite:///%s' % db_path, group='database')
     # Heat's @reader transactions go to the "slave" engine.
     db_api.context_manager.configure(synchronous_reader=False)
+    db_api.context_manager.append_on_engine_create(_keep_connections)
     conf.set_override('debug', debug)
     if log_file:
         conf.set_override('log_file', log_file)

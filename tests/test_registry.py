@@ -15,21 +15,29 @@ def image(registry, api):
         api.remove_image(reference, force=True)  # the tag only
 
 
-def credentials(password):
-    return {'username': REGISTRY_USER, 'password': password}
+def pulling(stacks, properties, password):
+    """Create a container whose image comes from the registry, the password
+    given as a hidden parameter (as it should be: a template's own text is
+    stored as it is)."""
+    template = container_template(
+        {
+            **properties,
+            'registry_credentials': {
+                'username': REGISTRY_USER,
+                'password': {'get_param': 'registry_password'},
+            },
+        }
+    )
+    template['parameters'] = {
+        'registry_password': {'type': 'string', 'hidden': True}
+    }
+    return stacks.create(template, {'registry_password': password})
 
 
 def test_missing_image_is_pulled_with_credentials(stacks, api, image):
     assert api.images(name=image) == []
-    stack = stacks.create(
-        container_template(
-            {
-                'image': image,
-                'cmd': SLEEP,
-                'init': True,
-                'registry_credentials': credentials(REGISTRY_PASSWORD),
-            }
-        )
+    stack = pulling(
+        stacks, {'image': image, 'cmd': SLEEP, 'init': True}, REGISTRY_PASSWORD
     )
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
     assert stacks.container(stack, 'c')['Config']['Image'] == image
@@ -38,15 +46,7 @@ def test_missing_image_is_pulled_with_credentials(stacks, api, image):
 
 def test_wrong_password_fails_clearly_and_keeps_it_secret(stacks, image):
     wrong = 'not-the-password-1234'
-    stack = stacks.create(
-        container_template(
-            {
-                'image': image,
-                'cmd': SLEEP,
-                'registry_credentials': credentials(wrong),
-            }
-        )
-    )
+    stack = pulling(stacks, {'image': image, 'cmd': SLEEP}, wrong)
     assert stack['stack_status'] == 'FAILED'
     reason = stack['stack_status_reason']
     assert image.split('/')[0] in reason
@@ -58,16 +58,15 @@ def test_wrong_password_fails_clearly_and_keeps_it_secret(stacks, image):
 def test_pull_policy_always_pulls_a_present_image(stacks, api, image):
     api.tag('localhost/heat-docker/busybox:latest', image)
     local_id = api.inspect_image(image)['Id']
-    stack = stacks.create(
-        container_template(
-            {
-                'image': image,
-                'cmd': SLEEP,
-                'init': True,
-                'image_pull_policy': 'always',
-                'registry_credentials': credentials(REGISTRY_PASSWORD),
-            }
-        )
+    stack = pulling(
+        stacks,
+        {
+            'image': image,
+            'cmd': SLEEP,
+            'init': True,
+            'image_pull_policy': 'always',
+        },
+        REGISTRY_PASSWORD,
     )
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
     # The registry's image has the same content, so the id is unchanged,

@@ -14,6 +14,7 @@ from heat.engine import resource
 from heat.engine import support
 from oslo_config import cfg
 from oslo_log import log as logging
+import requests
 
 from heat_docker import client as docker_client
 from heat_docker import config
@@ -25,6 +26,12 @@ from heat_docker.resources import base
 LOG = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 10
+# A container is judged this long after its start at the earliest, so that
+# one that dies at once is not taken for one that runs.
+SETTLE_SECONDS = 0.05
+# After the stop signal, wait this long (at most the grace period) for the
+# container to stop before polling it: most stop in milliseconds.
+STOP_WAIT_SECONDS = 1
 ENDPOINT_DATA = 'endpoint'
 SNAPSHOT_DATA = 'snapshot_image'
 # Snapshot images are never pulled: "localhost/" keeps any attempt local.
@@ -40,7 +47,7 @@ class _Progress:
     """State carried between a handle_* call and its check_*_complete."""
 
     deadline: float
-    connected: bool = False
+    started: float | None = None
     killed: bool = False
 
 
@@ -215,17 +222,15 @@ class DockerContainer(resource.Resource):
         return progress
 
     def check_create_complete(self, progress):
-        if not progress.connected:
+        if progress.started is None:
             self._connect_and_create(progress)
+            return False
+        if time.monotonic() < progress.started + SETTLE_SECONDS:
             return False
         return self._reached(self.values()['completion'])
 
     def _connect_and_create(self, progress):
-        """Create and start the container once its engine answers.
-
-        The container is judged from the next poll on, so that one that
-        dies at once is not taken for one that runs.
-        """
+        """Create and start the container once its engine answers."""
         self._check_policy(self.values(), self._endpoint())
         try:
             client = self._client()
@@ -244,7 +249,7 @@ class DockerContainer(resource.Resource):
             ) from exc
         self.data_set(ENDPOINT_DATA, self._endpoint())
         self._create_container(client)
-        progress.connected = True
+        progress.started = time.monotonic()
 
     def _create_container(self, client):
         values = self.values()
@@ -353,6 +358,13 @@ class DockerContainer(resource.Resource):
                     self.resource_id,
                     signal=info['Config'].get('StopSignal') or 'SIGTERM',
                 )
+                try:
+                    client.wait(
+                        self.resource_id,
+                        timeout=min(grace, STOP_WAIT_SECONDS),
+                    )
+                except requests.exceptions.RequestException:
+                    pass  # still stopping: polled until the grace ends
             return _Progress(deadline=time.monotonic() + grace)
         return None
 
