@@ -484,7 +484,8 @@ PROPERTIES = {
         STRING,
         'When creation is complete: "running" once the container '
         'runs (judged no sooner than 0.05 s after its start, so that one '
-        'that exits at once fails); "healthy" once its healthcheck passes (unhealthy fails); '
+        'that exits at once fails); "healthy" once its healthcheck passes '
+        '(unhealthy fails); '
         '"exited" once it exits, for run-to-completion jobs (exit code 0 '
         'completes, any other fails). A container that stops while '
         'awaited fails the resource with its exit code and log tail.',
