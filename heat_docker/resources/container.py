@@ -49,6 +49,7 @@ class _Progress:
     deadline: float
     started: float | None = None
     killed: bool = False
+    stopped: bool = False
 
 
 class DockerContainer(resource.Resource):
@@ -351,21 +352,24 @@ class DockerContainer(resource.Resource):
         with self.client_plugin().ignore_not_found:
             info = client.inspect_container(self.resource_id)
             grace = self._grace(info)
-            if info['State']['Running']:
-                # The container's own stop signal also disables its restart
-                # policy until it is started again, as "docker stop" does.
-                client.kill(
-                    self.resource_id,
-                    signal=info['Config'].get('StopSignal') or 'SIGTERM',
+            progress = _Progress(deadline=time.monotonic() + grace)
+            if not info['State']['Running']:
+                progress.stopped = True
+                return progress
+            # The container's own stop signal also disables its restart
+            # policy until it is started again, as "docker stop" does.
+            client.kill(
+                self.resource_id,
+                signal=info['Config'].get('StopSignal') or 'SIGTERM',
+            )
+            try:
+                client.wait(
+                    self.resource_id, timeout=min(grace, STOP_WAIT_SECONDS)
                 )
-                try:
-                    client.wait(
-                        self.resource_id,
-                        timeout=min(grace, STOP_WAIT_SECONDS),
-                    )
-                except requests.exceptions.RequestException:
-                    pass  # still stopping: polled until the grace ends
-            return _Progress(deadline=time.monotonic() + grace)
+                progress.stopped = True
+            except requests.exceptions.RequestException:
+                pass  # still stopping: polled until the grace ends
+            return progress
         return None
 
     def _grace(self, info):
@@ -379,6 +383,8 @@ class DockerContainer(resource.Resource):
         return cfg.CONF[config.GROUP].stop_timeout
 
     def _stopped(self, progress):
+        if progress.stopped:
+            return True
         client = self._client()
         if not client.inspect_container(self.resource_id)['State']['Running']:
             return True
