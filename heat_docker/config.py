@@ -18,7 +18,8 @@ OPTS = [
         min=0,
         help='Seconds to keep retrying an endpoint that does not answer yet '
         '(for example a Docker host that a server in the same stack is '
-        'still booting) before the resource fails.',
+        'still booting), or that stops answering while a container is '
+        'deleted or suspended, before the resource fails.',
     ),
     cfg.StrOpt(
         'default_pull_policy',

@@ -70,18 +70,27 @@ def test_unanswering_endpoint_is_reported(tmp_path):
 
 
 class _Forward(socketserver.BaseRequestHandler):
+    """Forwards a unix socket to the engine; while the server's ``stalled``
+    event (if any) is set, requests are held back, as an overloaded engine
+    holds them."""
+
     def handle(self):
         upstream = socket.socket(socket.AF_UNIX)
         upstream.connect(self.server.upstream)
+        stalled = getattr(self.server, 'stalled', threading.Event())
 
-        def pump(src, dst):
+        def pump(src, dst, hold):
             while data := src.recv(65536):
+                while hold.is_set():
+                    time.sleep(0.05)
                 dst.sendall(data)
             dst.shutdown(socket.SHUT_WR)
 
-        back = threading.Thread(target=pump, args=(upstream, self.request))
+        back = threading.Thread(
+            target=pump, args=(upstream, self.request, threading.Event())
+        )
         back.start()
-        pump(self.request, upstream)
+        pump(self.request, upstream, stalled)
         back.join()
         upstream.close()
 
@@ -129,3 +138,46 @@ def test_create_waits_for_an_engine_that_is_still_starting(
         servers[0].shutdown()
         servers[0].server_close()
         docker_client.forget('unix://%s' % late)
+
+
+def test_delete_outlasts_an_engine_that_stops_answering(
+    stacks, api, docker_host, tmp_path
+):
+    # An overloaded engine answers nothing for a while: calls time out.
+    # Delete polls again (for up to endpoint_wait_timeout) instead of
+    # failing.
+    from oslo_config import cfg
+
+    forwarded = tmp_path / 'slow.sock'
+    endpoint = 'unix://%s' % forwarded
+
+    class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+        daemon_threads = True
+        upstream = docker_host[len('unix://') :]
+        stalled = threading.Event()
+
+    server = Server(str(forwarded), _Forward)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    cfg.CONF.set_override('api_timeout', 1, group='docker')
+    try:
+        stack = stacks.create(
+            container_template(
+                {'docker_endpoint': endpoint, 'cmd': SLEEP, 'init': True}
+            )
+        )
+        assert stack['stack_status'] == 'COMPLETE', stack[
+            'stack_status_reason'
+        ]
+        container_id = stacks.resource(stack, 'c')['physical_resource_id']
+        server.stalled.set()
+        threading.Timer(3, server.stalled.clear).start()
+        started = time.monotonic()
+        assert stacks.delete(stack) == 'DELETE_COMPLETE'
+        assert time.monotonic() - started >= 3
+        assert api.containers(all=True, filters={'id': container_id}) == []
+    finally:
+        server.stalled.clear()
+        server.shutdown()
+        server.server_close()
+        cfg.CONF.clear_override('api_timeout', group='docker')
+        docker_client.forget(endpoint)

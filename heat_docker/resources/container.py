@@ -32,6 +32,9 @@ SETTLE_SECONDS = 0.05
 # After the stop signal, wait this long (at most the grace period) for the
 # container to stop before polling it: most stop in milliseconds.
 STOP_WAIT_SECONDS = 1
+# What an engine that is overloaded, restarting or unreachable raises (the
+# Engine API's own errors, docker.errors.APIError, are HTTP errors instead).
+UNANSWERED = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
 ENDPOINT_DATA = 'endpoint'
 SNAPSHOT_DATA = 'snapshot_image'
 # Snapshot images are never pulled: "localhost/" keeps any attempt local.
@@ -46,10 +49,11 @@ class ContainerFailed(exception.Error):
 class _Progress:
     """State carried between a handle_* call and its check_*_complete."""
 
-    deadline: float
+    deadline: float | None
     started: float | None = None
     killed: bool = False
     stopped: bool = False
+    unanswered_since: float | None = None
 
 
 class DockerContainer(resource.Resource):
@@ -339,38 +343,21 @@ class DockerContainer(resource.Resource):
     # Stop and delete
 
     def _begin_stop(self):
-        """Send the stop signal; return the progress to poll, or None."""
+        """The progress of stopping the container, or None if it is gone.
+
+        The stop signal is sent from the first poll, so that an engine that
+        times out is retried there like any other poll.
+        """
         if self.resource_id is None:
             return None
         try:
-            client = self._client()
+            self._client()
         except docker_client.EndpointUnavailable as exc:
             LOG.warning(
                 'Treating container %s as gone: %s', self.resource_id, exc
             )
             return None
-        with self.client_plugin().ignore_not_found:
-            info = client.inspect_container(self.resource_id)
-            grace = self._grace(info)
-            progress = _Progress(deadline=time.monotonic() + grace)
-            if not info['State']['Running']:
-                progress.stopped = True
-                return progress
-            # The container's own stop signal also disables its restart
-            # policy until it is started again, as "docker stop" does.
-            client.kill(
-                self.resource_id,
-                signal=info['Config'].get('StopSignal') or 'SIGTERM',
-            )
-            try:
-                client.wait(
-                    self.resource_id, timeout=min(grace, STOP_WAIT_SECONDS)
-                )
-                progress.stopped = True
-            except requests.exceptions.RequestException:
-                pass  # still stopping: polled until the grace ends
-            return progress
-        return None
+        return _Progress(deadline=None)
 
     def _grace(self, info):
         """Seconds between the stop signal and SIGKILL."""
@@ -386,6 +373,8 @@ class DockerContainer(resource.Resource):
         if progress.stopped:
             return True
         client = self._client()
+        if progress.deadline is None:
+            return self._send_stop_signal(client, progress)
         if not client.inspect_container(self.resource_id)['State']['Running']:
             return True
         if time.monotonic() >= progress.deadline and not progress.killed:
@@ -393,24 +382,79 @@ class DockerContainer(resource.Resource):
             progress.killed = True
         return False
 
+    def _send_stop_signal(self, client, progress):
+        info = client.inspect_container(self.resource_id)
+        grace = self._grace(info)
+        progress.deadline = time.monotonic() + grace
+        if not info['State']['Running']:
+            progress.stopped = True
+            return True
+        # The container's own stop signal also disables its restart policy
+        # until it is started again, as "docker stop" does.
+        client.kill(
+            self.resource_id,
+            signal=info['Config'].get('StopSignal') or 'SIGTERM',
+        )
+        try:
+            client.wait(
+                self.resource_id, timeout=min(grace, STOP_WAIT_SECONDS)
+            )
+        except UNANSWERED:
+            return False  # still stopping: polled until the grace ends
+        progress.stopped = True
+        return True
+
+    def _unanswered(self, progress, exc):
+        """A call to the engine timed out or lost its connection: poll
+        again, for up to [docker] endpoint_wait_timeout, as an engine that
+        is overloaded or restarting answers again."""
+        now = time.monotonic()
+        if progress.unanswered_since is None:
+            progress.unanswered_since = now
+        wait = cfg.CONF[config.GROUP].endpoint_wait_timeout
+        if now - progress.unanswered_since > wait:
+            raise ContainerFailed(
+                _(
+                    'Docker engine %(endpoint)s did not answer for %(wait)s '
+                    's ([docker] endpoint_wait_timeout): %(exc)s'
+                )
+                % {'endpoint': self._endpoint(), 'wait': wait, 'exc': exc}
+            ) from exc
+        LOG.warning(
+            'Docker engine %s did not answer about container %s (%s); '
+            'trying again',
+            self._endpoint(),
+            self.resource_id,
+            exc,
+        )
+        return False
+
     def handle_delete(self):
         return self._begin_stop()
 
     def check_delete_complete(self, progress):
         if progress is not None:
-            with self.client_plugin().ignore_not_found:
-                if not self._stopped(progress):
+            try:
+                if not self._stopped_and_removed(progress):
                     return False
-                try:
-                    self._client().remove_container(
-                        self.resource_id, v=self.values()['remove_volumes']
-                    )
-                except Exception as exc:
-                    if self.client_plugin().is_conflict(exc):
-                        return False  # removal already in progress
-                    raise
+            except UNANSWERED as exc:
+                return self._unanswered(progress, exc)
         if self.replaced_by is not None and self.resource_id is not None:
             self._hand_over(self._client())
+        return True
+
+    def _stopped_and_removed(self, progress):
+        with self.client_plugin().ignore_not_found:
+            if not self._stopped(progress):
+                return False
+            try:
+                self._client().remove_container(
+                    self.resource_id, v=self.values()['remove_volumes']
+                )
+            except Exception as exc:
+                if self.client_plugin().is_conflict(exc):
+                    return False  # removal already in progress
+                raise
         return True
 
     # Suspend, resume, check
@@ -419,7 +463,14 @@ class DockerContainer(resource.Resource):
         return self._begin_stop()
 
     def check_suspend_complete(self, progress):
-        return progress is None or self._stopped(progress)
+        if progress is None:
+            return True
+        try:
+            with self.client_plugin().ignore_not_found:
+                return self._stopped(progress)
+        except UNANSWERED as exc:
+            return self._unanswered(progress, exc)
+        return True
 
     def handle_resume(self):
         if self.resource_id:
