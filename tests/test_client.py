@@ -80,11 +80,14 @@ class _Forward(socketserver.BaseRequestHandler):
         stalled = getattr(self.server, 'stalled', threading.Event())
 
         def pump(src, dst, hold):
-            while data := src.recv(65536):
-                while hold.is_set():
-                    time.sleep(0.05)
-                dst.sendall(data)
-            dst.shutdown(socket.SHUT_WR)
+            try:
+                while data := src.recv(65536):
+                    while hold.is_set():
+                        time.sleep(0.05)
+                    dst.sendall(data)
+                dst.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # a client that timed out has closed its end
 
         back = threading.Thread(
             target=pump, args=(upstream, self.request, threading.Event())
