@@ -49,8 +49,9 @@ class ContainerFailed(exception.Error):
 class _Progress:
     """State carried between a handle_* call and its check_*_complete."""
 
-    deadline: float | None
     started: float | None = None
+    # The end of the stop grace, once the stop signal is sent.
+    deadline: float | None = None
     killed: bool = False
     stopped: bool = False
     unanswered_since: float | None = None
@@ -221,8 +222,7 @@ class DockerContainer(resource.Resource):
     # Create
 
     def handle_create(self):
-        wait = cfg.CONF[config.GROUP].endpoint_wait_timeout
-        progress = _Progress(deadline=time.monotonic() + wait)
+        progress = _Progress()
         self._connect_and_create(progress)
         return progress
 
@@ -240,18 +240,8 @@ class DockerContainer(resource.Resource):
         try:
             client = self._client()
         except docker_client.EndpointUnavailable as exc:
-            if time.monotonic() < progress.deadline:
-                return
-            raise ContainerFailed(
-                _(
-                    '%(exc)s; gave up after %(wait)s s '
-                    '([docker] endpoint_wait_timeout)'
-                )
-                % {
-                    'exc': exc,
-                    'wait': cfg.CONF[config.GROUP].endpoint_wait_timeout,
-                }
-            ) from exc
+            self._unanswered(progress, exc)
+            return
         self.data_set(ENDPOINT_DATA, self._endpoint())
         self._create_container(client)
         progress.started = time.monotonic()
@@ -357,7 +347,7 @@ class DockerContainer(resource.Resource):
                 'Treating container %s as gone: %s', self.resource_id, exc
             )
             return None
-        return _Progress(deadline=None)
+        return _Progress()
 
     def _grace(self, info):
         """Seconds between the stop signal and SIGKILL."""
@@ -405,9 +395,8 @@ class DockerContainer(resource.Resource):
         return True
 
     def _unanswered(self, progress, exc):
-        """A call to the engine timed out or lost its connection: poll
-        again, for up to [docker] endpoint_wait_timeout, as an engine that
-        is overloaded or restarting answers again."""
+        """The engine did not answer (not up yet, overloaded, restarting):
+        poll again, for up to [docker] endpoint_wait_timeout in all."""
         now = time.monotonic()
         if progress.unanswered_since is None:
             progress.unanswered_since = now
@@ -421,10 +410,8 @@ class DockerContainer(resource.Resource):
                 % {'endpoint': self._endpoint(), 'wait': wait, 'exc': exc}
             ) from exc
         LOG.warning(
-            'Docker engine %s did not answer about container %s (%s); '
-            'trying again',
+            'Docker engine %s did not answer (%s); trying again',
             self._endpoint(),
-            self.resource_id,
             exc,
         )
         return False
