@@ -108,6 +108,15 @@ POLICY_OPTS = [
         help="Allow the host's network, PID, IPC, UTS, user and cgroup "
         'namespaces (network_mode: host and the like).',
     ),
+    cfg.BoolOpt(
+        'allow_cross_project_references',
+        default=False,
+        help='Allow a template to name containers of other projects, or '
+        'containers Heat did not make, on a shared endpoint: external_id, '
+        'volumes_from, links, and the container: forms of network_mode, '
+        'pid_mode and ipc_mode. By default each must name a container '
+        "labelled with the stack's own project.",
+    ),
 ]
 
 PERMISSIVE = {
@@ -117,6 +126,7 @@ PERMISSIVE = {
     'allow_devices': True,
     'allowed_bind_roots': ['/'],
     'allow_host_namespaces': True,
+    'allow_cross_project_references': True,
 }
 
 cfg.CONF.register_opts(OPTS + POLICY_OPTS, group=GROUP)

@@ -32,6 +32,9 @@ STACK_ID_LABEL = LABEL_PREFIX + 'stack-id'
 STACK_NAME_LABEL = LABEL_PREFIX + 'stack-name'
 RESOURCE_LABEL = LABEL_PREFIX + 'resource-name'
 NAME_LABEL = LABEL_PREFIX + 'container-name'
+PROJECT_LABEL = LABEL_PREFIX + 'project-id'
+# Heat's id of the resource row: a replacement has its own.
+RESOURCE_UUID_LABEL = LABEL_PREFIX + 'resource-uuid'
 
 COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
     'running',

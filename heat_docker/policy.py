@@ -108,23 +108,67 @@ def endpoint_refusal(endpoint, opts):
     )
 
 
-def refusals(values, opts):
-    """``[(property, message)]`` for what ``opts`` does not allow."""
-    found = []
+def _refusal(what, option):
+    return (
+        '%s is not allowed; the operator can allow it with [docker] %s in '
+        'heat.conf' % (what, option)
+    )
+
+
+def _host_fields(values):
+    """``(property, HostConfig field, value)`` for what ``values`` set."""
     for name, prop in cspec.PROPERTIES.items():
         if values.get(name) is None:
             continue
         for path, value in prop.contributions(values[name]).items():
             section, _, field = path.partition('.')
-            if section != 'HostConfig' or not value:
-                continue
-            for what, option in _field_refusals(field, value, opts):
-                found.append(
-                    (
-                        name,
-                        '%s is not allowed; the operator can '
-                        'allow it with [docker] %s in heat.conf'
-                        % (what, option),
-                    )
-                )
-    return found
+            if section == 'HostConfig' and value:
+                yield name, field, value
+
+
+def refusals(values, opts):
+    """``[(property, message)]`` for what ``opts`` does not allow."""
+    return [
+        (name, _refusal(what, option))
+        for name, field, value in _host_fields(values)
+        for what, option in _field_refusals(field, value, opts)
+    ]
+
+
+# HostConfig fields that join another container's namespace as
+# "container:NAME".
+CONTAINER_MODE_FIELDS = ('NetworkMode', 'PidMode', 'IpcMode', 'Cgroup')
+
+
+def _named_containers(field, value):
+    if field in ('VolumesFrom', 'Links'):
+        # "NAME[:ro|rw]" and "NAME:ALIAS": container names have no ":".
+        return [
+            item.split(':', 1)[0].lstrip('/')
+            for item in value
+            if isinstance(item, str)
+        ]
+    if field in CONTAINER_MODE_FIELDS and str(value).startswith('container:'):
+        return [value.split(':', 1)[1]]
+    return []
+
+
+def container_references(values):
+    """``[(property, container)]``: the existing containers ``values``
+    name, by name or id (volumes_from, links, container: modes, and the
+    same fields through api_host_config)."""
+    return [
+        (name, container)
+        for name, field, value in _host_fields(values)
+        for container in _named_containers(field, value)
+        if container
+    ]
+
+
+def cross_project_refusal(container):
+    """Why a container outside the stack's project may not be named."""
+    return _refusal(
+        'a reference to container %s, which is not one of this '
+        "project's containers," % container,
+        'allow_cross_project_references = true',
+    )

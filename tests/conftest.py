@@ -241,18 +241,35 @@ def heat(docker_host, tmp_path_factory):
 class Stacks:
     """Drives stacks through Heat's EngineService, as heat-api would."""
 
-    def __init__(self, heat, api):
+    def __init__(self, heat, api, ctx=None):
         self.heat = heat
         self.api = api
+        self.ctx = ctx or heat.context
         self.created = []
+        self.others = []
 
     @property
     def engine(self):
         return self.heat.engine
 
-    @property
-    def ctx(self):
-        return self.heat.context
+    def as_project(self, project_id):
+        """A driver acting as a member of another project; cleaned up with
+        this one."""
+        ctx = self.ctx.to_dict()
+        user = 'member-of-%s' % project_id
+        ctx.update(
+            project=project_id,
+            project_id=project_id,
+            project_name=project_id,
+            user=user,
+            user_id=user,
+            username=user,
+            roles=['member'],
+            is_admin=False,
+        )
+        other = Stacks(self.heat, self.api, type(self.ctx).from_dict(ctx))
+        self.others.append(other)
+        return other
 
     def wait(self, ident, timeout=STACK_TIMEOUT):
         deadline = time.monotonic() + timeout
@@ -411,6 +428,8 @@ class Stacks:
         )
 
     def cleanup(self):
+        for other in self.others:
+            other.cleanup()
         for ident in self.created:
             try:
                 self.delete({'stack_identity': ident})

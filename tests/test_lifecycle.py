@@ -303,3 +303,24 @@ def test_a_new_stack_never_gets_a_deleted_stacks_row_ids(stacks, heat):
     creds_id, resource_id = row_ids(second)
     assert creds_id > first_ids[0]
     assert resource_id > first_ids[1]
+
+
+def test_delete_removes_a_container_made_but_never_recorded(stacks, api):
+    """As if the engine died between Docker's create and recording the
+    container's id: Heat knows the resource, not the container."""
+    from heat.objects import resource as resource_objects
+
+    stack = stacks.create(container_template({'cmd': SLEEP}))
+    made = stacks.container(stack, 'c')['Id']
+    record = resource_objects.Resource.get_by_name_and_stack(
+        stacks.ctx, 'c', stack['stack_identity']['stack_id']
+    )
+    resource_objects.Resource.update_by_id(
+        stacks.ctx,
+        record.id,
+        {'physical_resource_id': None, 'status': 'IN_PROGRESS'},
+    )
+    assert stacks.resource(stack, 'c')['physical_resource_id'] == ''
+
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert made not in [c['Id'] for c in api.containers(all=True)]

@@ -128,11 +128,18 @@ class DockerContainer(resource.Resource):
     def _client(self):
         return self.client_plugin().for_endpoint(self._endpoint())
 
+    def _owner_labels(self):
+        return {
+            cspec.STACK_ID_LABEL: self.stack.id or '',
+            cspec.RESOURCE_LABEL: self.name,
+        }
+
     def _labels(self, name):
         labels = {
-            cspec.STACK_ID_LABEL: self.stack.id or '',
+            **self._owner_labels(),
             cspec.STACK_NAME_LABEL: self.stack.name,
-            cspec.RESOURCE_LABEL: self.name,
+            cspec.PROJECT_LABEL: self.stack.tenant_id or '',
+            cspec.RESOURCE_UUID_LABEL: self.uuid,
         }
         if name:
             labels[cspec.NAME_LABEL] = name
@@ -141,10 +148,13 @@ class DockerContainer(resource.Resource):
     def _siblings(self, client):
         """Other containers of this resource: a replacement, or the one it
         replaces, found by Heat's labels."""
-        labels = self._labels(None)
         found = client.containers(
             all=True,
-            filters={'label': ['%s=%s' % item for item in labels.items()]},
+            filters={
+                'label': [
+                    '%s=%s' % item for item in self._owner_labels().items()
+                ]
+            },
         )
         return [c for c in found if c['Id'] != self.resource_id]
 
@@ -153,6 +163,15 @@ class DockerContainer(resource.Resource):
             error=_('Property error'),
             path=self._properties_path(self.template_name(prop)),
             message=message,
+        )
+
+    def _known_at_validation(self, prop):
+        """Whether the property's value is known before any resource of
+        the stack exists (literal, or from parameters)."""
+        return not any(
+            function.dependencies(
+                self.properties.data.get(self.template_name(prop))
+            )
         )
 
     def _check_api_version(self, values, api_version):
@@ -201,10 +220,7 @@ class DockerContainer(resource.Resource):
             cspec.expand(values)
         except spec.InvalidValue as exc:
             raise self._invalid(exc.prop, exc.message) from exc
-        endpoint_key = self.template_name('docker_endpoint')
-        if isinstance(
-            self.properties.data.get(endpoint_key), function.Function
-        ):
+        if not self._known_at_validation('docker_endpoint'):
             # Known at create, where policy and version are checked again.
             self._check_policy(values, None)
             return
@@ -213,11 +229,71 @@ class DockerContainer(resource.Resource):
         try:
             client = self.client_plugin().for_endpoint(endpoint)
         except docker_client.EndpointUnavailable as exc:
-            # The engine may still be booting; the version is checked again
-            # before the container is created.
+            # The engine may still be booting; the version and references
+            # are checked again before the container is created.
             LOG.info('Not checking API versions at validation: %s', exc)
             return
         self._check_api_version(values, client.api_version)
+        if self._confined():
+            self._validate_confinement(client, values)
+
+    # Containers of other projects
+
+    def _confined(self):
+        return not cfg.CONF[config.GROUP].allow_cross_project_references
+
+    def _validate_confinement(self, client, values):
+        """What can be checked before create: the references known now,
+        and a name held by another project."""
+        known = {
+            k: v for k, v in values.items() if self._known_at_validation(k)
+        }
+        self._check_references(client, known, at_create=False)
+        if known.get('name'):
+            # Held by this project, the name may be this resource's own.
+            holder = self._name_holder(client, known['name'])
+            if holder is not None and not self._ours(holder):
+                raise self._invalid(
+                    'name', self._name_taken(known['name'], holder)
+                )
+
+    def _check_owner(self, client, container, prop, at_create=True):
+        """Refuse ``container`` unless it is one of the stack's project.
+
+        ``prop`` names the property that names it; None for external_id.
+        A container not found is refused at create, and passed at
+        validation (the stack may yet make it).
+        """
+        if not self._confined():
+            return
+        try:
+            labels = client.inspect_container(container)['Config']['Labels']
+        except docker_errors.NotFound:
+            if not at_create:
+                return
+            message = _('no container %(c)s on %(e)s') % {
+                'c': container,
+                'e': self._endpoint(),
+            }
+        else:
+            if self._ours(labels or {}):
+                return
+            message = policy.cross_project_refusal(container)
+        if prop is not None:
+            raise self._invalid(prop, message)
+        raise exception.StackValidationFailed(
+            path=[self.stack.t.RESOURCES, self.name, 'external_id'],
+            message=message,
+        )
+
+    def validate_external(self):
+        # Heat validates a resource with external_id only through this.
+        super().validate_external()
+        self._check_owner(self._client(), self.external_id, None)
+
+    def _check_references(self, client, values, at_create=True):
+        for prop, container in policy.container_references(values):
+            self._check_owner(client, container, prop, at_create)
 
     # Create
 
@@ -249,6 +325,7 @@ class DockerContainer(resource.Resource):
     def _create_container(self, client):
         values = self.values()
         self._check_api_version(values, client.api_version)
+        self._check_references(client, values)
         self._ensure_image(client, values)
         name = values['name']
         body, extra_networks = cspec.expand(
@@ -258,7 +335,16 @@ class DockerContainer(resource.Resource):
             # The container this one replaces still holds the name until it
             # is deleted; its deletion renames this one (see _hand_over).
             name = '%s-%s' % (name, uuid.uuid4().hex[:8])
-        created = client.create_container_from_config(body, name=name)
+        try:
+            created = client.create_container_from_config(body, name=name)
+        except docker_errors.APIError as exc:
+            holder = None
+            if name and self.client_plugin().is_conflict(exc):
+                holder = self._name_holder(client, name)
+            if holder is not None:
+                message = self._name_taken(name, holder)
+                raise self._invalid('name', message) from exc
+            raise
         self.resource_id_set(created['Id'])
         for network, endpoint_config in extra_networks.items():
             ipam = endpoint_config.get('IPAMConfig') or {}
@@ -270,6 +356,34 @@ class DockerContainer(resource.Resource):
                 ipv6_address=ipam.get('IPv6Address'),
             )
         client.start(self.resource_id)
+
+    def _name_holder(self, client, name):
+        """The labels of the container named ``name``, or None."""
+        try:
+            info = client.inspect_container(name)
+        except docker_errors.NotFound:
+            return None
+        return info['Config'].get('Labels') or {}
+
+    def _ours(self, labels):
+        return labels.get(cspec.PROJECT_LABEL) == self.stack.tenant_id
+
+    def _name_taken(self, name, holder):
+        """Why ``name`` cannot be had: who holds it, as far as this
+        project may know."""
+        if self._ours(holder):
+            owner = _('resource %(r)s of stack %(s)s') % {
+                'r': holder.get(cspec.RESOURCE_LABEL),
+                's': holder.get(cspec.STACK_NAME_LABEL),
+            }
+        else:
+            owner = _(
+                'a container of another project, or one Heat did not make'
+            )
+        return _(
+            'the name %(name)s is already used on %(endpoint)s by %(owner)s; '
+            'choose another name'
+        ) % {'name': name, 'endpoint': self._endpoint(), 'owner': owner}
 
     def _ensure_image(self, client, values):
         image = values['image']
@@ -332,22 +446,39 @@ class DockerContainer(resource.Resource):
 
     # Stop and delete
 
-    def _begin_stop(self):
+    def _begin_stop(self, unrecorded=False):
         """The progress of stopping the container, or None if it is gone.
 
         The stop signal is sent from the first poll, so that an engine that
-        times out is retried there like any other poll.
+        times out is retried there like any other poll. With
+        ``unrecorded``, a container made but not recorded is found too.
         """
-        if self.resource_id is None:
+        if self.resource_id is None and not unrecorded:
             return None
         try:
-            self._client()
+            client = self._client()
         except docker_client.EndpointUnavailable as exc:
             LOG.warning(
                 'Treating container %s as gone: %s', self.resource_id, exc
             )
             return None
+        if self.resource_id is None and not self._find_unrecorded(client):
+            return None
         return _Progress()
+
+    def _find_unrecorded(self, client):
+        """A container this resource created but never recorded: its
+        engine died between Docker's create and the record. Recorded now,
+        so that it is removed like any other."""
+        found = client.containers(
+            all=True,
+            filters={
+                'label': '%s=%s' % (cspec.RESOURCE_UUID_LABEL, self.uuid)
+            },
+        )
+        if found:
+            self.resource_id_set(found[0]['Id'])
+        return bool(found)
 
     def _grace(self, info):
         """Seconds between the stop signal and SIGKILL."""
@@ -417,7 +548,7 @@ class DockerContainer(resource.Resource):
         return False
 
     def handle_delete(self):
-        return self._begin_stop()
+        return self._begin_stop(unrecorded=True)
 
     def check_delete_complete(self, progress):
         if progress is not None:
@@ -602,6 +733,7 @@ class DockerContainer(resource.Resource):
                     _('No container %s to adopt') % self.resource_id
                 ) from exc
             raise
+        self._check_owner(self._client(), self.resource_id, None)
         self.data_set(ENDPOINT_DATA, self._endpoint())
 
     def handle_snapshot(self):

@@ -1,0 +1,197 @@
+"""Projects sharing one Docker endpoint reach only their own containers."""
+
+from conftest import SLEEP
+from conftest import container_template
+import pytest
+
+from heat_docker import config
+from heat_docker import policy
+
+PROJECT_LABEL = 'org.openstack.heat.project-id'
+OPTION = '[docker] allow_cross_project_references = true in heat.conf'
+
+
+def test_every_field_that_names_a_container_is_a_reference():
+    assert sorted(
+        policy.container_references(
+            {
+                'volumes_from': ['data:ro', 'logs'],
+                'links': {'db': 'database'},
+                'network_mode': 'container:net',
+                'pid_mode': 'container:pid',
+                'ipc_mode': 'container:ipc',
+                'api_host_config': {
+                    'Cgroup': 'container:cg',
+                    'Links': ['/raw:alias'],
+                },
+            }
+        )
+    ) == sorted(
+        [
+            ('links', 'db'),
+            ('volumes_from', 'data'),
+            ('volumes_from', 'logs'),
+            ('network_mode', 'net'),
+            ('pid_mode', 'pid'),
+            ('ipc_mode', 'ipc'),
+            ('api_host_config', 'raw'),
+            ('api_host_config', 'cg'),
+        ]
+    )
+    assert (
+        policy.container_references(
+            {'network_mode': 'bridge', 'ipc_mode': 'shareable'}
+        )
+        == []
+    )
+
+
+@pytest.fixture
+def confined(heat):
+    """The multi-tenant default: no references across projects."""
+    from oslo_config import cfg
+
+    cfg.CONF.set_override(
+        'allow_cross_project_references', False, group=config.GROUP
+    )
+    yield
+    cfg.CONF.set_override(
+        'allow_cross_project_references', True, group=config.GROUP
+    )
+
+
+@pytest.fixture
+def demo_container(stacks, confined):
+    """A stack of project "demo" with a named, running container."""
+    demo = stacks.as_project('demo')
+    name = 'demo-private-%s' % id(demo)
+    stack = demo.create(container_template({'cmd': SLEEP, 'name': name}))
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    return demo, stack, name
+
+
+REFERENCES = [
+    ('volumes_from', lambda c: [c]),
+    ('links', lambda c: {c: 'peer'}),
+    ('network_mode', lambda c: 'container:' + c),
+    ('pid_mode', lambda c: 'container:' + c),
+    ('ipc_mode', lambda c: 'container:' + c),
+    ('api_host_config', lambda c: {'VolumesFrom': [c]}),
+]
+
+
+def test_containers_carry_their_project(stacks, api, demo_container):
+    demo, stack, name = demo_container
+    labels = demo.container(stack, 'c')['Config']['Labels']
+    assert labels[PROJECT_LABEL] == 'demo'
+
+
+@pytest.mark.parametrize('prop, reference', REFERENCES)
+def test_another_projects_container_is_refused_at_validate(
+    stacks, api, demo_container, prop, reference
+):
+    _, _, name = demo_container
+    other = stacks.as_project('other')
+    before = api.containers(all=True)
+    error = other.validation_error(
+        container_template({'cmd': SLEEP, prop: reference(name)})
+    )
+    assert (
+        'resources.c.properties.%s: a reference to container %s, which is '
+        "not one of this project's containers, is not allowed" % (prop, name)
+    ) in error
+    assert OPTION in error
+    assert api.containers(all=True) == before
+
+
+def test_external_id_of_another_project_is_refused(
+    stacks, api, demo_container
+):
+    from oslo_messaging.rpc import dispatcher
+
+    demo, stack, name = demo_container
+    container_id = demo.container(stack, 'c')['Id']
+    other = stacks.as_project('other')
+    template = container_template({})
+    template['resources']['c']['external_id'] = container_id
+    with pytest.raises(dispatcher.ExpectedException) as refused:
+        other.create(template)
+    message = str(refused.value.exc_info[1])
+    assert (
+        'resources.c.external_id: a reference to container %s' % container_id
+    ) in message
+    assert OPTION in message
+    assert other.engine.list_stacks(other.ctx) == []
+
+
+def test_a_reference_known_only_at_create_is_checked_then(
+    stacks, api, demo_container
+):
+    _, _, name = demo_container
+    other = stacks.as_project('other')
+    template = container_template(
+        {'cmd': SLEEP, 'volumes_from': [{'get_attr': ['peer', 'value']}]},
+        extra_resources={
+            'peer': {
+                'type': 'OS::Heat::Value',
+                'properties': {'value': name},
+            }
+        },
+    )
+    assert other.validation_error(template) is None
+    stack = other.create(template)
+    assert stack['stack_status'] == 'FAILED'
+    assert (
+        'a reference to container %s' % name in (stack['stack_status_reason'])
+    )
+    assert other.owned_containers(stack) == []
+
+
+def test_a_name_held_by_another_project_is_refused_clearly(
+    stacks, api, demo_container
+):
+    _, _, name = demo_container
+    other = stacks.as_project('other')
+    error = other.validation_error(
+        container_template({'cmd': SLEEP, 'name': name})
+    )
+    assert (
+        'resources.c.properties.name: the name %s is already used on' % name
+    ) in error
+    assert 'by a container of another project' in error
+
+
+def test_a_name_held_in_the_same_project_fails_at_create_naming_the_holder(
+    stacks, api, demo_container
+):
+    demo, first, name = demo_container
+    stack = demo.create(container_template({'cmd': SLEEP, 'name': name}))
+    assert stack['stack_status'] == 'FAILED'
+    reason = stack['stack_status_reason']
+    assert 'the name %s is already used on' % name in reason
+    assert 'by resource c of stack %s' % first['stack_name'] in reason
+    assert '409' not in reason
+    assert demo.owned_containers(stack) == []
+
+
+def test_own_containers_and_the_option_allow_references(
+    stacks, api, demo_container
+):
+    from oslo_config import cfg
+
+    demo, _, name = demo_container
+    own = demo.create(
+        container_template({'cmd': SLEEP, 'volumes_from': [name]})
+    )
+    assert own['stack_status'] == 'COMPLETE', own['stack_status_reason']
+
+    cfg.CONF.set_override(
+        'allow_cross_project_references', True, group=config.GROUP
+    )
+    other = stacks.as_project('other')
+    allowed = other.create(
+        container_template({'cmd': SLEEP, 'network_mode': 'container:' + name})
+    )
+    assert allowed['stack_status'] == 'COMPLETE', allowed[
+        'stack_status_reason'
+    ]
