@@ -10,6 +10,7 @@ import urllib.request
 from conftest import IMAGE
 from conftest import SLEEP
 from conftest import container_template
+import pytest
 
 
 def _free_port():
@@ -238,12 +239,7 @@ def test_external_container_is_used_and_left_alone(stacks, api):
         api.remove_container(outside, force=True)
 
 
-def test_snapshot_and_restore_bring_back_a_files_contents(stacks, api, heat):
-    stack = stacks.create(container_template({'cmd': SLEEP, 'init': True}))
-    container = stacks.container(stack, 'c')['Id']
-    run = api.exec_create(container, ['sh', '-c', 'echo kept > /tmp/state'])
-    api.exec_start(run)
-
+def _snapshot(heat, stack):
     snapshot = heat.engine.stack_snapshot(
         heat.context, stack['stack_identity'], 'before'
     )
@@ -255,6 +251,41 @@ def test_snapshot_and_restore_bring_back_a_files_contents(stacks, api, heat):
             heat.context, stack['stack_identity'], snapshot['id']
         )
     assert snapshot['status'] == 'COMPLETE', snapshot['status_reason']
+    return snapshot
+
+
+def _snapshot_images(api):
+    return sorted(
+        tag
+        for image in api.images(name='localhost/heat-docker-snapshot')
+        for tag in image['RepoTags']
+    )
+
+
+HOT_CONTAINER = container_template({'cmd': SLEEP, 'init': True})
+CFN_2013_CONTAINER = {
+    'AWSTemplateFormatVersion': '2010-09-09',
+    'Resources': {
+        'c': {
+            'Type': 'OS::Heat::Docker',
+            'Properties': {'Image': IMAGE, 'Cmd': SLEEP},
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    'template', [HOT_CONTAINER, CFN_2013_CONTAINER], ids=['hot', '2013']
+)
+def test_snapshot_and_restore_bring_back_a_files_contents(
+    stacks, api, heat, template
+):
+    stack = stacks.create(template)
+    container = stacks.container(stack, 'c')['Id']
+    run = api.exec_create(container, ['sh', '-c', 'echo kept > /tmp/state'])
+    api.exec_start(run)
+
+    snapshot = _snapshot(heat, stack)
     image = snapshot['data']['resources']['c']['resource_data'][
         'snapshot_image'
     ]
@@ -277,6 +308,22 @@ def test_snapshot_and_restore_bring_back_a_files_contents(stacks, api, heat):
     while api.images(name=image.rsplit(':', 1)[0]):
         assert time.monotonic() < deadline, 'snapshot image not removed'
         time.sleep(0.2)
+
+
+@pytest.mark.parametrize(
+    'template', [HOT_CONTAINER, CFN_2013_CONTAINER], ids=['hot', '2013']
+)
+def test_deleting_a_stack_removes_its_snapshot_images(
+    stacks, api, heat, template
+):
+    before = _snapshot_images(api)
+    stack = stacks.create(template)
+    _snapshot(heat, stack)
+    restored = stacks.action(stack, 'restore', _snapshot(heat, stack)['id'])
+    assert restored['stack_status'] == 'COMPLETE'
+    assert len(_snapshot_images(api)) == len(before) + 2
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert _snapshot_images(api) == before
 
 
 def test_a_new_stack_never_gets_a_deleted_stacks_row_ids(stacks, heat):

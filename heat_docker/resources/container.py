@@ -77,6 +77,7 @@ class DockerContainer(resource.Resource):
     SPEC_ATTRIBUTES = {name: name for name in cspec.ATTRIBUTES}
 
     _known_endpoint = None
+    _recorded_data = None
 
     @staticmethod
     def template_name(name):
@@ -114,16 +115,21 @@ class DockerContainer(resource.Resource):
 
         Recorded at create: the defaults behind an empty docker_endpoint
         (heat.conf, DOCKER_HOST) may differ when the stack is next touched.
-        Read once per resource object: every poll needs it, and each read
-        of resource data is a database query.
         """
         if self._known_endpoint is None:
-            self._known_endpoint = self.data().get(
+            self._known_endpoint = self._recorded().get(
                 ENDPOINT_DATA
             ) or docker_client.resolve_endpoint(
                 self.values()['docker_endpoint']
             )
         return self._known_endpoint
+
+    def _recorded(self):
+        """The resource's data, read once per resource object: every poll
+        needs the endpoint, and each read is a database query."""
+        if self._recorded_data is None:
+            self._recorded_data = self.data()
+        return self._recorded_data
 
     def _client(self):
         return self.client_plugin().for_endpoint(self._endpoint())
@@ -319,6 +325,10 @@ class DockerContainer(resource.Resource):
             self._unanswered(progress, exc)
             return
         self.data_set(ENDPOINT_DATA, self._endpoint())
+        image = self.values()['image']
+        if image.startswith(SNAPSHOT_REPOSITORY + ':'):
+            # Restored from a snapshot: its images go with the stack.
+            self.data_set(SNAPSHOT_DATA, image)
         self._create_container(client)
         progress.started = time.monotonic()
 
@@ -557,6 +567,10 @@ class DockerContainer(resource.Resource):
                     return False
             except UNANSWERED as exc:
                 return self._unanswered(progress, exc)
+            if self.stack.action == self.stack.DELETE and self._recorded().get(
+                SNAPSHOT_DATA
+            ):
+                self._remove_snapshot_images(self._client())
         if self.replaced_by is not None and self.resource_id is not None:
             self._hand_over(self._client())
         return True
@@ -741,12 +755,33 @@ class DockerContainer(resource.Resource):
         tag = re.sub(
             r'[^A-Za-z0-9_.-]',
             '_',
-            '%s-%s-%d' % (self.stack.id, self.name, time.time()),
+            '%s-%s-%d' % (self.stack.id, self.name, time.time_ns() // 10**6),
         )[:128]
         client.commit(
             self.resource_id, repository=SNAPSHOT_REPOSITORY, tag=tag
         )
         self.data_set(SNAPSHOT_DATA, '%s:%s' % (SNAPSHOT_REPOSITORY, tag))
+
+    def _remove_snapshot_images(self, client):
+        """With its stack goes every snapshot image of this container.
+
+        Heat deletes a stack's snapshots before its resources, but through
+        the template it is deleting, which no longer holds them: their
+        handle_delete_snapshot is never called. The images carry the
+        container's labels (a commit keeps them).
+        """
+        owned = client.images(
+            name=SNAPSHOT_REPOSITORY,
+            filters={
+                'label': [
+                    '%s=%s' % item for item in self._owner_labels().items()
+                ]
+            },
+        )
+        for image in owned:
+            for tag in image.get('RepoTags') or ():
+                with self.client_plugin().ignore_not_found:
+                    client.remove_image(tag, force=True)
 
     def handle_delete_snapshot(self, snapshot):
         image = snapshot['resource_data'].get(SNAPSHOT_DATA)
@@ -764,8 +799,9 @@ class DockerContainer(resource.Resource):
         props[self.template_name('image')] = restore_data['resource_data'][
             SNAPSHOT_DATA
         ]
-        if 'image_pull_policy' in cspec.PROPERTIES:
-            props[self.template_name('image_pull_policy')] = cspec.PULL_NEVER
+        pull_policy = self.template_name('image_pull_policy')
+        if pull_policy in self.properties_schema:
+            props[pull_policy] = cspec.PULL_NEVER
         return defn.freeze(properties=props)
 
     # Attributes
