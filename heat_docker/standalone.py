@@ -271,7 +271,6 @@ def _tune_for_one_engine():
     """
     from futurist import _thread as futurist_thread
     from heat.engine import scheduler
-    from heat.engine import stack
     from heat.engine import sync_point
 
     update_sync_point = sync_point.update_sync_point
@@ -283,7 +282,10 @@ def _tune_for_one_engine():
 
     sync_point.update_sync_point = _update_sync_point
 
-    stack.time = types.SimpleNamespace(sleep=lambda seconds: time.sleep(0))
+    # Heat's own switch for its paced sleeps: the second between
+    # independent resources (and snapshots) goes; TaskRunner's polls are
+    # paced below.
+    scheduler.ENABLE_SLEEP = False
 
     def _sleep(task, wait_time):
         if wait_time:  # Heat's first step after a handler waits for 0 s
