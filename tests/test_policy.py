@@ -198,6 +198,22 @@ def test_default_endpoint_is_checked_too(
     assert api.containers(all=True) == before
 
 
+def test_endpoint_from_a_parameter_is_checked_at_validate(
+    stacks, api, one_endpoint_only
+):
+    template = container_template(
+        {'docker_endpoint': {'get_param': 'endpoint'}}
+    )
+    template['parameters'] = {'endpoint': {'type': 'string'}}
+    before = api.containers(all=True)
+    error = stacks.validation_error(
+        template, params={'endpoint': 'tcp://127.0.0.1:9'}
+    )
+    assert 'resources.c.properties.docker_endpoint: endpoint ' in error
+    assert 'tcp://127.0.0.1:9 is not allowed' in error
+    assert api.containers(all=True) == before
+
+
 def test_endpoint_from_get_attr_is_checked_at_create(
     stacks, api, one_endpoint_only
 ):
