@@ -10,11 +10,12 @@ Its ``noauth`` pipeline takes every request as the local admin: the real
 
 import os
 import socketserver
-import sys
 from wsgiref import simple_server
 
 from oslo_config import cfg
 from oslo_log import log as logging
+
+from heat_docker import standalone
 
 LOG = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def make_server(port):
     conf.set_override('flavor', 'noauth', group='paste_deploy')
     conf.set_override(
         'api_paste_config',
-        os.path.join(sys.prefix, 'etc', 'heat', 'api-paste.ini'),
+        os.path.join(standalone.HEAT_ETC, 'api-paste.ini'),
         group='paste_deploy',
     )
     # noauth grants the admin role only; the new default policies also

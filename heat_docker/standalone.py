@@ -21,6 +21,9 @@ import zlib
 from oslo_service import backend
 
 STATE_ENV = 'HEAT_DOCKER_STATE_DIR'
+# Where pip puts openstack-heat's etc/heat: api-paste.ini, environment.d,
+# templates.
+HEAT_ETC = os.path.join(sys.prefix, 'etc', 'heat')
 
 
 def default_state_dir():
@@ -427,15 +430,10 @@ def _boot(state_dir, plugin_dirs, log_file, debug):
     conf.set_override('debug', debug)
     if log_file:
         conf.set_override('log_file', log_file)
-    env_dir = os.path.join(
-        os.path.dirname(heat_config.__file__),
-        '..',
-        '..',
-        'etc',
-        'heat',
-        'environment.d',
+    conf.set_override(
+        'environment_dir', os.path.join(HEAT_ETC, 'environment.d')
     )
-    conf.set_override('environment_dir', env_dir)
+    conf.set_override('template_dir', os.path.join(HEAT_ETC, 'templates'))
     logging.setup(conf, 'heat')
     messaging.setup('fake://')
 
