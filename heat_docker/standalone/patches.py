@@ -1,0 +1,296 @@
+"""Every change the standalone engine makes to Heat's internals, and to
+its libraries', in one place.
+
+Heat paces itself for many engines sharing a message bus, and loads every
+plugin it knows at start-up; one engine in one process wants neither. Each
+change is a :class:`Patch`: what it replaces, why, the shape it expects of
+its target, and how it applies. :func:`apply_all` checks every target
+first and refuses to start, naming the Heat version, when one is gone or
+has changed: a replacement that silently stopped matching would leave the
+engine slow or wrong instead of failing. None of this applies to the
+plugin in a heat-engine.
+"""
+
+from collections.abc import Callable
+import dataclasses
+import functools
+import importlib
+from importlib import metadata
+import inspect
+import threading
+import time
+import types
+from typing import Any
+
+# An in-progress resource (check_*_complete) is polled after FIRST_POLL s,
+# then at doubling intervals up to Heat's own wait (1 s).
+FIRST_POLL = 0.05
+# Connections kept open per engine (writer, reader); more are opened when
+# more threads need one, and closed when given back.
+POOLED_CONNECTIONS = 16
+
+
+class HeatChanged(RuntimeError):
+    """A target of a patch is not what the patch was written for."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Patch:
+    target: str  # the dotted name of what is replaced or set
+    why: str
+    expect: Callable[[Any], str | None]  # what is wrong with it, or None
+    apply: Callable[[], None]
+
+
+def resolve(target):
+    """The object at dotted ``target``: a module, then attributes."""
+    parts = target.split('.')
+    for split in range(len(parts), 0, -1):
+        try:
+            value = importlib.import_module('.'.join(parts[:split]))
+        except ImportError:
+            continue
+        for name in parts[split:]:
+            value = getattr(value, name)
+        return value
+    raise ImportError(target)
+
+
+def check(patch):
+    try:
+        problem = patch.expect(resolve(patch.target))
+    except (ImportError, AttributeError):
+        problem = 'is gone'
+    if problem:
+        raise HeatChanged(
+            'heat-docker %s cannot run its engine on openstack-heat %s: %s '
+            '%s. The standalone engine replaces it (%s); see '
+            'heat_docker/standalone/patches.py.'
+            % (
+                metadata.version('heat-docker'),
+                metadata.version('openstack-heat'),
+                patch.target,
+                problem,
+                patch.why,
+            )
+        )
+
+
+def apply_all():
+    for patch in PATCHES:
+        check(patch)
+    for patch in PATCHES:
+        patch.apply()
+
+
+# What a target is expected to be.
+
+
+def parameters(*names):
+    def expect(function):
+        found = tuple(inspect.signature(function).parameters)
+        if found[: len(names)] != names:
+            return 'takes (%s), not (%s)' % (
+                ', '.join(found),
+                ', '.join(names),
+            )
+        return None
+
+    return expect
+
+
+def instance_of(*kinds):
+    def expect(value):
+        if not isinstance(value, kinds):
+            return 'is %r' % (value,)
+        return None
+
+    return expect
+
+
+def used_in(module, *uses):
+    """The target is used in ``module``'s source as ``uses`` say."""
+
+    def expect(_value):
+        source = inspect.getsource(importlib.import_module(module))
+        missing = [use for use in uses if use not in source]
+        if missing:
+            return 'is no longer used as %s in %s' % (
+                ' and '.join(missing),
+                module,
+            )
+        return None
+
+    return expect
+
+
+def has_attributes(*names):
+    def expect(pool_class):
+        made = pool_class(lambda: None)
+        missing = [name for name in names if not hasattr(made, name)]
+        if missing:
+            return 'has no %s' % ', '.join(missing)
+        return None
+
+    return expect
+
+
+# The changes.
+
+
+def _serial_sync_points():
+    from heat.engine import sync_point
+
+    update = sync_point.update_sync_point
+    one_at_a_time = threading.Lock()
+
+    @functools.wraps(update)
+    def update_in_turn(*args, **kwargs):
+        with one_at_a_time:
+            return update(*args, **kwargs)
+
+    sync_point.update_sync_point = update_in_turn
+
+
+def _no_paced_sleeps():
+    from heat.engine import scheduler
+
+    scheduler.ENABLE_SLEEP = False
+
+
+def _polls_soon_then_less_often():
+    from heat.engine import scheduler
+
+    def _sleep(self, wait_time):
+        if wait_time:  # Heat's first step after a handler waits for 0 s
+            polls = self.__dict__.setdefault('_heat_docker_polls', 0)
+            self._heat_docker_polls = polls + 1
+            time.sleep(min(wait_time, FIRST_POLL * 2**polls))
+
+    scheduler.TaskRunner._sleep = _sleep
+
+
+def _idle_workers_exit_soon():
+    from futurist import _thread as futurist_thread
+
+    futurist_thread.ThreadWorker.MAX_IDLE_FOR = 0.1
+
+
+class _DeferredPlugin:
+    """A plugin class named by an entry point, imported when first called."""
+
+    def __init__(self, entry_point):
+        self._entry_point = entry_point
+
+    def __call__(self, *args, **kwargs):
+        return self._entry_point.load()(*args, **kwargs)
+
+
+class _ClientPlugins:
+    """Heat's client plugins by name (its stevedore manager's interface),
+    each imported when first asked for."""
+
+    def __init__(self):
+        self._entry_points = {}
+        for entry_point in metadata.entry_points(group='heat.clients'):
+            self._entry_points.setdefault(entry_point.name, entry_point)
+
+    def names(self):
+        return list(self._entry_points)
+
+    def __getitem__(self, name):
+        return types.SimpleNamespace(plugin=self._entry_points[name].load())
+
+
+def _client_plugins_when_used():
+    from heat.engine import clients
+
+    clients._mgr = _ClientPlugins()
+
+
+def _constraints_when_used():
+    from heat.engine import resources
+
+    def _get_mapping(namespace):
+        return [
+            [entry_point.name, _DeferredPlugin(entry_point)]
+            for entry_point in metadata.entry_points(group=namespace)
+        ]
+
+    resources._get_mapping = _get_mapping
+
+
+def _keep_connections(engine):
+    from sqlalchemy import pool
+
+    unpooled = engine.pool
+    if isinstance(unpooled, pool.NullPool):
+        engine.pool = pool.QueuePool(
+            unpooled._creator,
+            pool_size=POOLED_CONNECTIONS,
+            max_overflow=-1,
+            _dispatch=unpooled.dispatch,
+            dialect=unpooled._dialect,
+        )
+
+
+def _pooled_sqlite_connections():
+    from heat.db import api as db_api
+
+    db_api.context_manager.append_on_engine_create(_keep_connections)
+
+
+PATCHES = (
+    Patch(
+        'heat.engine.sync_point.update_sync_point',
+        'a finished resource records itself in the sync point of what waits '
+        'on it, retrying after random waits of up to 10 ms per resource '
+        'still outstanding when another engine wrote first: the threads of '
+        'one engine take turns instead',
+        parameters('cnxt', 'entity_id', 'current_traversal', 'is_update'),
+        _serial_sync_points,
+    ),
+    Patch(
+        'heat.engine.scheduler.ENABLE_SLEEP',
+        "Heat's switch for its paced sleeps: independent resources are "
+        'dispatched one a second, 200 containers over 200 s',
+        instance_of(bool),
+        _no_paced_sleeps,
+    ),
+    Patch(
+        'heat.engine.scheduler.TaskRunner._sleep',
+        'every task is polled once a second: polls come after %s s, then '
+        'at doubling intervals' % FIRST_POLL,
+        parameters('self', 'wait_time'),
+        _polls_soon_then_less_often,
+    ),
+    Patch(
+        'futurist._thread.ThreadWorker.MAX_IDLE_FOR',
+        'an idle worker notices that the process exits only when its wait '
+        'for work times out: every command ended with a second of waiting',
+        instance_of(int, float),
+        _idle_workers_exit_soon,
+    ),
+    Patch(
+        'heat.engine.clients._mgr',
+        'Heat imports every client plugin at start-up (novaclient, '
+        'neutron_lib, ...: over a second); they are imported on first use',
+        used_in('heat.engine.clients', '_mgr.names()', '_mgr[name].plugin'),
+        _client_plugins_when_used,
+    ),
+    Patch(
+        'heat.engine.resources._get_mapping',
+        'Heat imports every custom constraint at start-up; they are '
+        'imported on first use',
+        parameters('namespace'),
+        _constraints_when_used,
+    ),
+    Patch(
+        'sqlalchemy.pool.NullPool',
+        'oslo.db gives sqlite no connection pool: every transaction opened '
+        'the file, read the schema and closed it, checkpointing the '
+        "write-ahead log; connections are pooled with oslo.db's listeners",
+        has_attributes('_creator', '_dialect', 'dispatch'),
+        _pooled_sqlite_connections,
+    ),
+)

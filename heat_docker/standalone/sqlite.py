@@ -1,0 +1,177 @@
+"""What Heat's database needs on sqlite that MySQL does not.
+
+sqlite reuses a deleted row's id, lets two deferred transactions deadlock,
+and turns foreign keys off; Heat expects none of that. oslo.db's own
+listeners stay in place: these are SQLAlchemy events beside them.
+"""
+
+import contextlib
+import fcntl
+from importlib import metadata
+import os
+import re
+import sqlite3
+import threading
+import zlib
+
+
+def _schema_stamp():
+    """A number for the installed Heat: its schema is migrated when the
+    database's stamp (sqlite's user_version) differs."""
+    heat = 'openstack-heat %s' % metadata.version('openstack-heat')
+    return zlib.crc32(heat.encode()) & 0x7FFFFFFF
+
+
+def _migrate(engine, db_path, state_dir):
+    stamp = _schema_stamp()
+    # Migrations hold one connection's transaction while inspecting through
+    # another, so they run before writes are serialised; one process at a
+    # time migrates.
+    with open(os.path.join(state_dir, 'migrate.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with contextlib.closing(sqlite3.connect(db_path)) as db:
+            if db.execute('PRAGMA user_version').fetchone()[0] == stamp:
+                return
+        from heat.db import migration
+
+        migration.db_sync(engine=engine)
+        with engine.connect() as conn:
+            db = conn.connection.dbapi_connection
+            _never_reuse_ids(db)
+            # Readers and the writer no longer block each other.
+            db.execute('PRAGMA journal_mode = WAL')
+            db.execute('PRAGMA user_version = %d' % stamp)
+        engine.dispose()
+
+
+# Waiting for sqlite's write lock, a connection sleeps and retries at
+# growing intervals (up to 0.1 s), long after the lock was released; the
+# threads of this process take turns on a lock that wakes the next at once.
+_WRITE_TURN = threading.Lock()
+WRITE_WAIT = 60
+
+
+def prepare(writer, reader, db_path, state_dir):
+    """Migrate the schema, then make sqlite safe for concurrent writers.
+
+    oslo.db begins deferred transactions: one that has read and then wants
+    to write, while another connection has written, fails at once with
+    "database is locked" (no busy wait helps). Every writer transaction
+    here begins IMMEDIATE instead, taking the write lock at BEGIN, and
+    waits for it (busy_timeout): writers in this process and in other
+    heat-docker processes on the same state take turns. Heat's read-only
+    transactions go to a second engine on the same file and, the journal
+    being a write-ahead log, read without waiting for the writer.
+    """
+    from sqlalchemy import event
+
+    for engine in {writer, reader}:
+        event.listen(engine, 'connect', _wait_and_write_ahead)
+    _migrate(writer, db_path, state_dir)
+    for engine in {writer, reader}:
+        event.listen(engine, 'connect', _enforce_foreign_keys)
+
+    @event.listens_for(writer, 'before_cursor_execute', retval=True)
+    def _begin_immediate(conn, cursor, statement, params, context, many):
+        if statement == 'BEGIN':  # oslo.db's own BEGIN, see its engines.py
+            if not _WRITE_TURN.acquire(timeout=WRITE_WAIT):
+                raise RuntimeError(
+                    'heat.sqlite: no turn to write after %d s' % WRITE_WAIT
+                )
+            conn.info['write_turn'] = True
+            statement = 'BEGIN IMMEDIATE'
+        return statement, params
+
+    @event.listens_for(writer, 'commit')
+    def _commit(conn):
+        _end_write_turn(conn, 'COMMIT')
+
+    @event.listens_for(writer, 'rollback')
+    def _rollback(conn):
+        _end_write_turn(conn, 'ROLLBACK')
+
+
+def _end_write_turn(conn, statement):
+    """End the transaction here, then hand the turn to the next writer
+    (SQLAlchemy would end it only after this event)."""
+    if not conn.info.pop('write_turn', False):
+        return
+    try:
+        dbapi_conn = conn.connection.dbapi_connection
+        if dbapi_conn.in_transaction:
+            dbapi_conn.execute(statement)
+    finally:
+        _WRITE_TURN.release()
+
+
+def _wait_and_write_ahead(dbapi_conn, _record):
+    dbapi_conn.execute('PRAGMA busy_timeout = 60000')
+    # With a write-ahead log, a commit survives a crash of the process
+    # without waiting for the disk; only a power loss can undo the last.
+    dbapi_conn.execute('PRAGMA synchronous = NORMAL')
+
+
+def _enforce_foreign_keys(dbapi_conn, _record):
+    # As on MySQL: the schema's ON DELETE CASCADE (resource_data with its
+    # resource, ...) takes effect only with foreign keys on. Not during
+    # migrations, where sqlite's table rebuilds would cascade.
+    dbapi_conn.execute('PRAGMA foreign_keys = ON')
+
+
+_INTEGER_ID = re.compile(r'^(\s*)id INTEGER NOT NULL,', re.MULTILINE)
+_ID_KEY = re.compile(r',\s*PRIMARY KEY \(id\)')
+
+
+def _never_reuse_ids(dbapi_conn):
+    """Give every table with an integer id AUTOINCREMENT.
+
+    Without it sqlite hands the id of a deleted newest row to the next
+    insert, which MySQL never does and Heat does not expect: cleanup of
+    one stack then deletes the user_creds a new stack was just given, and
+    a new resource finds a deleted one's resource_data. SQLite cannot
+    alter a primary key, so each table is rebuilt, once, by its documented
+    procedure (https://www.sqlite.org/lang_altertable.html#otheralter).
+    """
+    tables = [
+        (name, sql)
+        for name, sql in dbapi_conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+        )
+        if _INTEGER_ID.search(sql) and _ID_KEY.search(sql)
+    ]
+    if not tables:
+        return
+    dbapi_conn.isolation_level = None
+    dbapi_conn.execute('PRAGMA foreign_keys = OFF')
+    dbapi_conn.execute('BEGIN IMMEDIATE')
+    for name, sql in tables:
+        indexes = [
+            index_sql
+            for (index_sql,) in dbapi_conn.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' "
+                'AND tbl_name = ? AND sql IS NOT NULL',
+                (name,),
+            )
+        ]
+        rebuilt = _ID_KEY.sub('', sql, count=1)
+        rebuilt = _INTEGER_ID.sub(
+            r'\1id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,',
+            rebuilt,
+            count=1,
+        )
+        rebuilt = rebuilt.replace(name, '%s_rebuilt' % name, 1)
+        dbapi_conn.execute(rebuilt)
+        dbapi_conn.execute(
+            'INSERT INTO %s_rebuilt SELECT * FROM %s' % (name, name)
+        )
+        dbapi_conn.execute('DROP TABLE %s' % name)
+        dbapi_conn.execute(
+            'ALTER TABLE %s_rebuilt RENAME TO %s' % (name, name)
+        )
+        for index_sql in indexes:
+            dbapi_conn.execute(index_sql)
+    violations = dbapi_conn.execute('PRAGMA foreign_key_check').fetchall()
+    if violations:
+        dbapi_conn.execute('ROLLBACK')
+        raise RuntimeError('heat.sqlite: foreign keys broken: %s' % violations)
+    dbapi_conn.execute('COMMIT')

@@ -1,0 +1,44 @@
+"""Each change the standalone engine makes to Heat is checked at start."""
+
+from importlib import metadata
+
+import pytest
+
+from heat_docker.standalone import patches
+
+TARGETS = [patch.target for patch in patches.PATCHES]
+
+
+@pytest.mark.parametrize('patch', patches.PATCHES, ids=TARGETS)
+def test_the_target_has_the_shape_the_change_expects(heat, patch):
+    patches.check(patch)
+
+
+@pytest.mark.parametrize('patch', patches.PATCHES, ids=TARGETS)
+def test_a_target_gone_stops_the_engine_naming_heat(heat, patch, monkeypatch):
+    owner, _, name = patch.target.rpartition('.')
+    monkeypatch.delattr(patches.resolve(owner), name)
+    with pytest.raises(patches.HeatChanged) as refused:
+        patches.check(patch)
+    message = str(refused.value)
+    assert '%s is gone' % patch.target in message
+    assert 'openstack-heat %s' % metadata.version('openstack-heat') in message
+
+
+def test_a_target_of_another_shape_is_refused(heat, monkeypatch):
+    from heat.engine import sync_point
+
+    monkeypatch.setattr(sync_point, 'update_sync_point', lambda context: 0)
+    with pytest.raises(patches.HeatChanged, match=r'takes \(context\)'):
+        patches.check(patches.PATCHES[0])
+
+
+def test_a_target_no_longer_used_so_is_refused(heat, monkeypatch):
+    [clients] = [
+        p for p in patches.PATCHES if p.target == 'heat.engine.clients._mgr'
+    ]
+    monkeypatch.setattr(
+        patches.inspect, 'getsource', lambda module: 'nothing of _mgr'
+    )
+    with pytest.raises(patches.HeatChanged, match='is no longer used as'):
+        patches.check(clients)
