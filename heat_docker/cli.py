@@ -948,6 +948,45 @@ class ResourceTypeShow(show.ShowOne):
         return tuple(schema), _cells(schema.values(), parsed_args.formatter)
 
 
+class StackOrphans(lister.Lister):
+    """List Docker objects labelled as Heat's whose stack or resource is
+    gone from this state directory; --remove removes them."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            '--endpoint',
+            metavar='<url>',
+            action='append',
+            help='Docker endpoint to look at (default: DOCKER_HOST, else '
+            'the local socket); may be repeated',
+        )
+        parser.add_argument(
+            '--remove', action='store_true', help='Remove what is listed'
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        from heat_docker import client as docker_client
+        from heat_docker import orphans
+
+        context = self.app.heat.context
+        rows = []
+        for endpoint in parsed_args.endpoint or [
+            docker_client.resolve_endpoint()
+        ]:
+            client = docker_client.connect(endpoint)
+            for orphan in orphans.find(context, client):
+                if parsed_args.remove:
+                    orphans.remove(client, orphan)
+                rows.append((endpoint, *orphan))
+        columns = ('Endpoint', *orphans.COLUMNS)
+        if parsed_args.remove:
+            columns += ('Removed',)
+            rows = [row + (True,) for row in rows]
+        return columns, rows
+
+
 class Serve(command.Command):
     """Serve Heat's own heat-api on 127.0.0.1, for the openstack CLI.
 
@@ -1002,6 +1041,7 @@ COMMANDS = {
     'stack resource list': ResourceListStack,
     'stack resource show': ResourceShowStack,
     'stack event list': EventListStack,
+    'stack orphans': StackOrphans,
     'stack template show': TemplateShowStack,
     'template validate': ValidateTemplate,
     'resource type list': ResourceTypeList,

@@ -1,5 +1,7 @@
 """The ``[docker]`` options of heat.conf."""
 
+import hashlib
+
 from oslo_config import cfg
 
 GROUP = 'docker'
@@ -140,6 +142,15 @@ def registry_auth(registry):
             username, _, password = credentials.partition(':')
             return {'username': username.strip(), 'password': password}
     return None
+
+
+def deployment():
+    """An id of this Heat deployment, the same on all its engines: a digest
+    of the auth_encryption_key they share (it reveals nothing of it)."""
+    from heat.common import crypt  # noqa: F401 (auth_encryption_key)
+
+    key = 'heat-docker deployment %s' % cfg.CONF.auth_encryption_key
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def list_opts():

@@ -35,6 +35,8 @@ NAME_LABEL = LABEL_PREFIX + 'container-name'
 PROJECT_LABEL = LABEL_PREFIX + 'project-id'
 # Heat's id of the resource row: a replacement has its own.
 RESOURCE_UUID_LABEL = LABEL_PREFIX + 'resource-uuid'
+# Which Heat made it, when several share an engine (config.deployment).
+DEPLOYMENT_LABEL = LABEL_PREFIX + 'deployment'
 
 COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
     'running',

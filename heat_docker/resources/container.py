@@ -146,6 +146,7 @@ class DockerContainer(resource.Resource):
             cspec.STACK_NAME_LABEL: self.stack.name,
             cspec.PROJECT_LABEL: self.stack.tenant_id or '',
             cspec.RESOURCE_UUID_LABEL: self.uuid,
+            cspec.DEPLOYMENT_LABEL: config.deployment(),
         }
         if name:
             labels[cspec.NAME_LABEL] = name
