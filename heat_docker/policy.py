@@ -172,3 +172,12 @@ def cross_project_refusal(container):
         "project's containers," % container,
         'allow_cross_project_references = true',
     )
+
+
+def foreign_image_refusal(image):
+    """Why an image that another project's stack made (a snapshot holds a
+    container's whole filesystem) may not be run."""
+    return _refusal(
+        "image %s, made by another project's stack," % image,
+        'allow_cross_project_references = true',
+    )

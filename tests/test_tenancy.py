@@ -195,3 +195,28 @@ def test_own_containers_and_the_option_allow_references(
     assert allowed['stack_status'] == 'COMPLETE', allowed[
         'stack_status_reason'
     ]
+
+
+def test_another_projects_snapshot_image_is_refused(
+    stacks, api, demo_container
+):
+    demo, stack, _ = demo_container
+    container = demo.container(stack, 'c')['Id']
+    repository, tag = 'localhost/heat-docker-snapshot', container[:12]
+    api.commit(container, repository=repository, tag=tag)
+    image = '%s:%s' % (repository, tag)
+    try:
+        other = stacks.as_project('other')
+        error = other.validation_error(
+            container_template({'cmd': SLEEP, 'image': image})
+        )
+        assert (
+            'resources.c.properties.image: image %s, made by another '
+            "project's stack, is not allowed" % image
+        ) in error
+        assert OPTION in error
+        own = demo.create(container_template({'cmd': SLEEP, 'image': image}))
+        assert own['stack_status'] == 'COMPLETE', own['stack_status_reason']
+    finally:
+        demo.cleanup()
+        api.remove_image(image, force=True)

@@ -256,6 +256,10 @@ class DockerContainer(resource.Resource):
             k: v for k, v in values.items() if self._known_at_validation(k)
         }
         self._check_references(client, known, at_create=False)
+        if known.get('image'):
+            with self.client_plugin().ignore_not_found:
+                info = client.inspect_image(known['image'])
+                self._check_image_owner(info, known['image'])
         if known.get('name'):
             # Held by this project, the name may be this resource's own.
             holder = self._name_holder(client, known['name'])
@@ -292,6 +296,15 @@ class DockerContainer(resource.Resource):
             path=[self.stack.t.RESOURCES, self.name, 'external_id'],
             message=message,
         )
+
+    def _check_image_owner(self, info, image):
+        labels = info['Config'].get('Labels') or {}
+        if (
+            self._confined()
+            and cspec.PROJECT_LABEL in labels
+            and not self._ours(labels)
+        ):
+            raise self._invalid('image', policy.foreign_image_refusal(image))
 
     def validate_external(self):
         # Heat validates a resource with external_id only through this.
@@ -404,7 +417,7 @@ class DockerContainer(resource.Resource):
         )
         if pull != cspec.PULL_ALWAYS:
             try:
-                client.inspect_image(image)
+                self._check_image_owner(client.inspect_image(image), image)
                 return
             except Exception as exc:
                 self.client_plugin().ignore_not_found(exc)
