@@ -116,9 +116,9 @@ POLICY_OPTS = [
         help='Allow a template to name containers of other projects, or '
         'containers Heat did not make, on a shared endpoint: external_id, '
         'volumes_from, links, and the container: forms of network_mode, '
-        "pid_mode and ipc_mode; and images another project's stack made, "
-        'such as snapshots. By default each must name a container '
-        "labelled with the stack's own project.",
+        "pid_mode and ipc_mode; images another project's stack made, "
+        'such as snapshots; named volumes. By default each must carry the '
+        "stack's own project label.",
     ),
 ]
 

@@ -165,11 +165,41 @@ def container_references(values):
     ]
 
 
+def _named_volumes(field, value):
+    if field == 'Binds':
+        # "SOURCE:TARGET[:MODE]": a source that is no path names a volume.
+        sources = [item.split(':', 1)[0] for item in value]
+    elif field == 'Mounts':
+        sources = [m.get('Source') for m in value if m.get('Type') == 'volume']
+    else:
+        return []
+    return [s for s in sources if s and not s.startswith('/')]
+
+
+def volume_references(values):
+    """``[(property, volume)]``: the named volumes ``values`` mount (an
+    anonymous volume has no name, and no one else can mount it)."""
+    return [
+        (name, volume)
+        for name, field, value in _host_fields(values)
+        for volume in _named_volumes(field, value)
+    ]
+
+
 def cross_project_refusal(container):
     """Why a container outside the stack's project may not be named."""
     return _refusal(
         'a reference to container %s, which is not one of this '
         "project's containers," % container,
+        'allow_cross_project_references = true',
+    )
+
+
+def foreign_volume_refusal(volume):
+    """Why a named volume outside the stack's project may not be mounted."""
+    return _refusal(
+        "a mount of volume %s, which is not one of this project's volumes,"
+        % volume,
         'allow_cross_project_references = true',
     )
 

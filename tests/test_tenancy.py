@@ -220,3 +220,60 @@ def test_another_projects_snapshot_image_is_refused(
     finally:
         demo.cleanup()
         api.remove_image(image, force=True)
+
+
+def test_volumes_are_labelled_and_another_projects_refused(
+    stacks, api, confined
+):
+    demo = stacks.as_project('demo')
+    volume = 'tenancy-data-%s' % id(demo)
+    stack = demo.create(
+        container_template(
+            {
+                'cmd': SLEEP,
+                'mounts': [
+                    {
+                        'type': 'volume',
+                        'source': volume,
+                        'target': '/data',
+                        'labels': {'tier': 'db'},
+                    }
+                ],
+            }
+        )
+    )
+    try:
+        assert stack['stack_status'] == 'COMPLETE', stack[
+            'stack_status_reason'
+        ]
+        labels = api.inspect_volume(volume)['Labels']
+        assert labels[PROJECT_LABEL] == 'demo' and labels['tier'] == 'db'
+
+        other = stacks.as_project('other')
+        for properties in (
+            {'mounts': [{'type': 'volume', 'source': volume, 'target': '/x'}]},
+            {'volumes': {volume: {'bind': '/x'}}},
+        ):
+            prop = next(iter(properties))
+            error = other.validation_error(
+                container_template({'cmd': SLEEP, **properties})
+            )
+            assert (
+                'resources.c.properties.%s: a mount of volume %s, which is '
+                "not one of this project's volumes, is not allowed"
+                % (prop, volume)
+            ) in error
+            assert OPTION in error
+
+        # A volume made outside Heat belongs to no project.
+        api.create_volume('tenancy-by-hand-%s' % id(demo))
+        error = demo.validation_error(
+            container_template(
+                {'volumes': {'tenancy-by-hand-%s' % id(demo): {'bind': '/x'}}}
+            )
+        )
+        assert "not one of this project's volumes" in error
+    finally:
+        demo.cleanup()
+        api.remove_volume(volume)
+        api.remove_volume('tenancy-by-hand-%s' % id(demo))

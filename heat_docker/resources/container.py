@@ -22,6 +22,7 @@ from heat_docker import container_spec as cspec
 from heat_docker import policy
 from heat_docker import spec
 from heat_docker.resources import base
+from heat_docker.resources import confinement
 
 LOG = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ class _Progress:
     unanswered_since: float | None = None
 
 
-class DockerContainer(resource.Resource):
+class DockerContainer(confinement.Confinement, resource.Resource):
     """A Docker container, created through the Docker Engine API.
 
     Every create parameter of the Engine API is reachable: through a typed
@@ -244,77 +245,6 @@ class DockerContainer(resource.Resource):
         if self._confined():
             self._validate_confinement(client, values)
 
-    # Containers of other projects
-
-    def _confined(self):
-        return not cfg.CONF[config.GROUP].allow_cross_project_references
-
-    def _validate_confinement(self, client, values):
-        """What can be checked before create: the references known now,
-        and a name held by another project."""
-        known = {
-            k: v for k, v in values.items() if self._known_at_validation(k)
-        }
-        self._check_references(client, known, at_create=False)
-        if known.get('image'):
-            with self.client_plugin().ignore_not_found:
-                info = client.inspect_image(known['image'])
-                self._check_image_owner(info, known['image'])
-        if known.get('name'):
-            # Held by this project, the name may be this resource's own.
-            holder = self._name_holder(client, known['name'])
-            if holder is not None and not self._ours(holder):
-                raise self._invalid(
-                    'name', self._name_taken(known['name'], holder)
-                )
-
-    def _check_owner(self, client, container, prop, at_create=True):
-        """Refuse ``container`` unless it is one of the stack's project.
-
-        ``prop`` names the property that names it; None for external_id.
-        A container not found is refused at create, and passed at
-        validation (the stack may yet make it).
-        """
-        if not self._confined():
-            return
-        try:
-            labels = client.inspect_container(container)['Config']['Labels']
-        except docker_errors.NotFound:
-            if not at_create:
-                return
-            message = _('no container %(c)s on %(e)s') % {
-                'c': container,
-                'e': self._endpoint(),
-            }
-        else:
-            if self._ours(labels or {}):
-                return
-            message = policy.cross_project_refusal(container)
-        if prop is not None:
-            raise self._invalid(prop, message)
-        raise exception.StackValidationFailed(
-            path=[self.stack.t.RESOURCES, self.name, 'external_id'],
-            message=message,
-        )
-
-    def _check_image_owner(self, info, image):
-        labels = info['Config'].get('Labels') or {}
-        if (
-            self._confined()
-            and cspec.PROJECT_LABEL in labels
-            and not self._ours(labels)
-        ):
-            raise self._invalid('image', policy.foreign_image_refusal(image))
-
-    def validate_external(self):
-        # Heat validates a resource with external_id only through this.
-        super().validate_external()
-        self._check_owner(self._client(), self.external_id, None)
-
-    def _check_references(self, client, values, at_create=True):
-        for prop, container in policy.container_references(values):
-            self._check_owner(client, container, prop, at_create)
-
     # Create
 
     def handle_create(self):
@@ -380,34 +310,6 @@ class DockerContainer(resource.Resource):
                 ipv6_address=ipam.get('IPv6Address'),
             )
         client.start(self.resource_id)
-
-    def _name_holder(self, client, name):
-        """The labels of the container named ``name``, or None."""
-        try:
-            info = client.inspect_container(name)
-        except docker_errors.NotFound:
-            return None
-        return info['Config'].get('Labels') or {}
-
-    def _ours(self, labels):
-        return labels.get(cspec.PROJECT_LABEL) == self.stack.tenant_id
-
-    def _name_taken(self, name, holder):
-        """Why ``name`` cannot be had: who holds it, as far as this
-        project may know."""
-        if self._ours(holder):
-            owner = _('resource %(r)s of stack %(s)s') % {
-                'r': holder.get(cspec.RESOURCE_LABEL),
-                's': holder.get(cspec.STACK_NAME_LABEL),
-            }
-        else:
-            owner = _(
-                'a container of another project, or one Heat did not make'
-            )
-        return _(
-            'the name %(name)s is already used on %(endpoint)s by %(owner)s; '
-            'choose another name'
-        ) % {'name': name, 'endpoint': self._endpoint(), 'owner': owner}
 
     def _ensure_image(self, client, values):
         image = values['image']

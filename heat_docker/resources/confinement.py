@@ -1,0 +1,152 @@
+"""Projects sharing a Docker endpoint reach only what is their own.
+
+Under the default, multi-tenant configuration, whatever a template names
+that already exists on the endpoint (containers, named volumes, images
+another project's stack made) must carry the stack's project label, and a
+name another project holds is refused with a clear reason. Checked at
+validation for what is known then, and at create for the rest, before the
+container is made. ``[docker] allow_cross_project_references`` opens it
+all (the standalone command does).
+"""
+
+from docker import errors as docker_errors
+from heat.common import exception
+from heat.common.i18n import _
+from oslo_config import cfg
+
+from heat_docker import config
+from heat_docker import container_spec as cspec
+from heat_docker import policy
+
+
+class Confinement:
+    """Mixed into a Docker resource: needs ``_invalid``, ``_endpoint``,
+    ``_client``, ``_known_at_validation`` and Heat's Resource."""
+
+    def _confined(self):
+        return not cfg.CONF[config.GROUP].allow_cross_project_references
+
+    def _validate_confinement(self, client, values):
+        """What can be checked before create: the references known now,
+        and a name held by another project."""
+        known = {
+            k: v for k, v in values.items() if self._known_at_validation(k)
+        }
+        self._check_references(client, known, at_create=False)
+        if known.get('image'):
+            with self.client_plugin().ignore_not_found:
+                info = client.inspect_image(known['image'])
+                self._check_image_owner(info, known['image'])
+        if known.get('name'):
+            # Held by this project, the name may be this resource's own.
+            holder = self._name_holder(client, known['name'])
+            if holder is not None and not self._ours(holder):
+                raise self._invalid(
+                    'name', self._name_taken(known['name'], holder)
+                )
+
+    def _check_owner(self, client, container, prop, at_create=True):
+        """Refuse ``container`` unless it is one of the stack's project.
+
+        ``prop`` names the property that names it; None for external_id.
+        A container not found is refused at create, and passed at
+        validation (the stack may yet make it).
+        """
+        if not self._confined():
+            return
+        try:
+            labels = client.inspect_container(container)['Config']['Labels']
+        except docker_errors.NotFound:
+            if not at_create:
+                return
+            message = _('no container %(c)s on %(e)s') % {
+                'c': container,
+                'e': self._endpoint(),
+            }
+        else:
+            if self._ours(labels or {}):
+                return
+            message = policy.cross_project_refusal(container)
+        if prop is not None:
+            raise self._invalid(prop, message)
+        raise exception.StackValidationFailed(
+            path=[self.stack.t.RESOURCES, self.name, 'external_id'],
+            message=message,
+        )
+
+    def _check_image_owner(self, info, image):
+        labels = info['Config'].get('Labels') or {}
+        if (
+            self._confined()
+            and cspec.PROJECT_LABEL in labels
+            and not self._ours(labels)
+        ):
+            raise self._invalid('image', policy.foreign_image_refusal(image))
+
+    def validate_external(self):
+        # Heat validates a resource with external_id only through this.
+        super().validate_external()
+        self._check_owner(self._client(), self.external_id, None)
+
+    def _check_references(self, client, values, at_create=True):
+        for prop, container in policy.container_references(values):
+            self._check_owner(client, container, prop, at_create)
+        for prop, volume in policy.volume_references(values):
+            self._check_volume(client, volume, prop, values, at_create)
+
+    def _check_volume(self, client, volume, prop, values, at_create):
+        """Refuse a named volume of another project, or made outside Heat.
+
+        At create a missing one is made first, labelled as this project's
+        (with the labels its mount asks for): Docker would make it with
+        no labels, and then no project could be told to own it.
+        """
+        if not self._confined():
+            return
+        try:
+            labels = client.inspect_volume(volume).get('Labels') or {}
+        except docker_errors.NotFound:
+            if at_create:
+                asked = {}
+                for mount in values.get('mounts') or ():
+                    if mount.get('source') == volume:
+                        asked.update(mount.get('labels') or {})
+                client.create_volume(
+                    volume,
+                    labels={
+                        **asked,
+                        cspec.PROJECT_LABEL: self.stack.tenant_id or '',
+                        cspec.DEPLOYMENT_LABEL: config.deployment(),
+                    },
+                )
+            return
+        if not self._ours(labels):
+            raise self._invalid(prop, policy.foreign_volume_refusal(volume))
+
+    def _name_holder(self, client, name):
+        """The labels of the container named ``name``, or None."""
+        try:
+            info = client.inspect_container(name)
+        except docker_errors.NotFound:
+            return None
+        return info['Config'].get('Labels') or {}
+
+    def _ours(self, labels):
+        return labels.get(cspec.PROJECT_LABEL) == self.stack.tenant_id
+
+    def _name_taken(self, name, holder):
+        """Why ``name`` cannot be had: who holds it, as far as this
+        project may know."""
+        if self._ours(holder):
+            owner = _('resource %(r)s of stack %(s)s') % {
+                'r': holder.get(cspec.RESOURCE_LABEL),
+                's': holder.get(cspec.STACK_NAME_LABEL),
+            }
+        else:
+            owner = _(
+                'a container of another project, or one Heat did not make'
+            )
+        return _(
+            'the name %(name)s is already used on %(endpoint)s by %(owner)s; '
+            'choose another name'
+        ) % {'name': name, 'endpoint': self._endpoint(), 'owner': owner}
