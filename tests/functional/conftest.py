@@ -53,15 +53,14 @@ def _unavailable(reason):
     pytest.skip(reason)
 
 
-def read_openrc(path):
-    """The OS_* variables an openrc file exports."""
+def read_exports(path):
+    """The variables a shell file (an openrc, cloud.env) exports."""
     found = {}
     for line in pathlib.Path(path).read_text().splitlines():
         words = shlex.split(line, comments=True)
         if len(words) == 2 and words[0] == 'export' and '=' in words[1]:
             key, value = words[1].split('=', 1)
-            if key.startswith('OS_'):
-                found[key] = value
+            found[key] = value
     return found
 
 
@@ -220,7 +219,7 @@ def _openrc_variables(name):
     path = os.environ.get(name)
     if not path:
         _unavailable('%s is not set' % name)
-    return read_openrc(path)
+    return {k: v for k, v in read_exports(path).items() if k.startswith('OS_')}
 
 
 @pytest.fixture
@@ -270,12 +269,7 @@ class Cloud:
 
     def __init__(self, directory):
         self.dir = pathlib.Path(directory)
-        self.env = {}
-        for line in (self.dir / 'cloud.env').read_text().splitlines():
-            words = shlex.split(line, comments=True)
-            if len(words) == 2 and words[0] == 'export':
-                key, _, value = words[1].partition('=')
-                self.env[key] = value
+        self.env = read_exports(self.dir / 'cloud.env')
 
     def engine(self, verb, name):
         subprocess.run(
