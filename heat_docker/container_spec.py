@@ -1150,7 +1150,15 @@ def completion_state(state, completion):
     if status in ('exited', 'dead'):
         if completion == EXITED and state['ExitCode'] == 0:
             return True, None
-        return False, 'exited with code %s' % state['ExitCode']
+        failure = 'exited with code %s' % state['ExitCode']
+        if state.get('OOMKilled'):
+            failure += (
+                ", killed by the kernel's OOM killer (out of memory: raise "
+                'its memory limit)'
+            )
+        elif state.get('Error'):
+            failure += ' (%s)' % state['Error']
+        return False, failure
     if status in ('created', 'restarting') or completion == EXITED:
         return False, None
     if completion == RUNNING:

@@ -1,6 +1,7 @@
 """DockerInc::Docker::Container on Heat's real engine and a real Docker."""
 
 import socket
+import threading
 import time
 
 from conftest import IMAGE
@@ -368,6 +369,61 @@ def test_completion_exited_fails_on_nonzero_exit_with_log_tail(stacks):
     assert stack['stack_status'] == 'FAILED'
     assert 'exited with code 3' in stack['stack_status_reason']
     assert 'cannot migrate' in stack['stack_status_reason']
+
+
+def test_out_of_memory_fails_at_once_saying_so(stacks):
+    started = time.monotonic()
+    stack = stacks.create(
+        container_template(
+            {
+                # Reads /dev/zero into one line that never ends.
+                'cmd': ['sh', '-c', 'echo filling; tail /dev/zero'],
+                'memory': '16m',
+                'memory_swap': '16m',
+            }
+        )
+    )
+    assert stack['stack_status'] == 'FAILED'
+    reason = stack['stack_status_reason']
+    assert 'exited with code 137' in reason
+    assert "killed by the kernel's OOM killer" in reason
+    assert 'filling' in reason
+    assert time.monotonic() - started < 30
+
+
+def test_container_killed_while_awaited_fails_at_once(stacks, api):
+    """docker kill while Heat waits for the container to be healthy."""
+    started = time.monotonic()
+    template = container_template(
+        {
+            'cmd': SLEEP,
+            'completion': 'healthy',
+            'healthcheck': {'test': 'false', 'interval': '30s'},
+        }
+    )
+
+    def kill_when_created():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            awaited = api.containers(
+                filters={
+                    'label': 'org.openstack.heat.resource-name=c',
+                    'health': 'starting',
+                }
+            )
+            if awaited:
+                api.kill(awaited[0]['Id'])
+                return
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_when_created)
+    killer.start()
+    stack = stacks.create(template)
+    killer.join()
+    assert stack['stack_status'] == 'FAILED'
+    assert 'exited with code 137' in stack['stack_status_reason']
+    assert 'OOM' not in stack['stack_status_reason']
+    assert time.monotonic() - started < 30
 
 
 def test_container_that_stops_while_awaited_fails_at_once(stacks):
