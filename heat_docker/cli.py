@@ -135,13 +135,14 @@ def _event_id(event):
     return event['event_identity']['path'].rsplit('/', 1)[-1]
 
 
-def _ends(event, identity, action):
-    """Whether ``event`` is the stack's own, ending ``action``."""
-    return (
+def _stack_status(event, identity, action):
+    """The status ``event`` gives the stack's own ``action``, or None."""
+    if (
         event['physical_resource_id'] == identity['stack_id']
         and event['resource_action'] == action
-        and event['resource_status'] != IN_PROGRESS
-    )
+    ):
+        return event['resource_status']
+    return None
 
 
 def _event_view(event):
@@ -353,6 +354,7 @@ class HeatDockerApp(app.App):
         """
         from heat.common import exception
 
+        started = False
         try:
             while True:
                 try:
@@ -366,8 +368,14 @@ class HeatDockerApp(app.App):
                 progress.events(events)
                 if events:
                     marker = _event_id(events[-1])
-                if any(_ends(event, identity, action) for event in events):
-                    return self.show(identity, resolve_outputs=False)
+                for event in events:
+                    status = _stack_status(event, identity, action)
+                    # An action that takes over from one in progress (a
+                    # delete after an engine died) first ends that one.
+                    if status == IN_PROGRESS:
+                        started = True
+                    elif status is not None and started:
+                        return self.show(identity, resolve_outputs=False)
                 if progress.counting:
                     progress.count(
                         self.call('list_stack_resources', identity), action
