@@ -1,12 +1,19 @@
 """Faults on a real engine: each ends complete, or failed with a reason,
 and a retry or a delete then leaves nothing behind."""
 
+import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
+import types
 import uuid
 
 from conftest import IMAGE
+from conftest import REPO
+import docker
+import pytest
 from test_cli import command
 from test_cli import owned_containers
 from test_cli import run
@@ -91,4 +98,134 @@ def test_engine_killed_mid_delete_then_delete_leaves_nothing(
     deleted = run(state, *delete, docker_host=docker_host)
     succeeded(deleted)
     assert 'DELETE_COMPLETE' in deleted.stderr
+    assert owned_containers(api, name) == []
+
+
+@pytest.fixture
+def own_engine():
+    """A private dockerd of this test's own, to stop and start again."""
+    directory = tempfile.mkdtemp(prefix='hdf-', dir='/tmp')
+    tool = str(REPO / 'tools' / 'private-dockerd')
+
+    def start():
+        return subprocess.run(
+            [tool, 'start', directory],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    host = start()
+    subprocess.run(
+        [str(REPO / 'tools' / 'build-images')],
+        env={**os.environ, 'DOCKER_HOST': host},
+        check=True,
+    )
+    engine = types.SimpleNamespace(
+        host=host,
+        api=docker.APIClient(base_url=host, version='auto'),
+        start=start,
+        stop=lambda: subprocess.run([tool, 'stop', directory], check=True),
+    )
+    yield engine
+    engine.api.close()
+    engine.stop()
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _restarted_when(engine, until, pause=2):
+    deadline = time.monotonic() + 60
+    while not until():
+        assert time.monotonic() < deadline, 'the moment never came'
+        time.sleep(0.05)
+    engine.stop()
+    time.sleep(pause)
+    engine.start()
+
+
+def test_docker_restarted_mid_create_and_mid_delete(tmp_path, own_engine):
+    api = own_engine.api
+    name = 'restart-%s' % uuid.uuid4().hex[:8]
+    state = tmp_path / 'state'
+    path = tmp_path / 'stack.yaml'
+    path.write_text(
+        yaml.safe_dump(
+            {
+                'heat_template_version': '2021-04-16',
+                'resources': {
+                    'c%d' % i: {
+                        'type': 'DockerInc::Docker::Container',
+                        'properties': {
+                            'image': IMAGE,
+                            'cmd': [
+                                'sh',
+                                '-c',
+                                'sleep 4; touch /tmp/ready; exec sleep 1000',
+                            ],
+                            'completion': 'healthy',
+                            'healthcheck': {
+                                'test': 'test -f /tmp/ready',
+                                'interval': '1s',
+                                'start_period': '60s',
+                            },
+                            'restart_policy': {'Name': 'always'},
+                            'stop_timeout': 3,
+                        },
+                    }
+                    for i in range(3)
+                },
+            }
+        )
+    )
+    argv, env = command(
+        state,
+        'stack',
+        'create',
+        name,
+        '-t',
+        str(path),
+        '--wait',
+        docker_host=own_engine.host,
+    )
+    creating = subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _restarted_when(own_engine, lambda: len(owned_containers(api, name)) == 3)
+    out, err = creating.communicate(timeout=300)
+    assert creating.returncode == 0, err
+    assert 'CREATE_COMPLETE' in out
+
+    deleting = subprocess.Popen(
+        command(
+            state,
+            'stack',
+            'delete',
+            name,
+            '--yes',
+            '--wait',
+            docker_host=own_engine.host,
+        )[0],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    since = time.time()
+    _restarted_when(
+        own_engine,
+        lambda: list(
+            api.events(
+                since=since,
+                until=time.time(),
+                decode=True,
+                filters={'type': 'container', 'event': 'kill'},
+            )
+        ),
+    )
+    out, err = deleting.communicate(timeout=300)
+    assert deleting.returncode == 0, err
     assert owned_containers(api, name) == []

@@ -258,7 +258,10 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             return False
         if time.monotonic() < progress.started + SETTLE_SECONDS:
             return False
-        return self._reached(self.values()['completion'])
+        try:
+            return self._reached(self.values()['completion'])
+        except UNANSWERED as exc:
+            return self._unanswered(progress, exc)
 
     def _connect_and_create(self, progress):
         """Create and start the container once its engine answers."""
