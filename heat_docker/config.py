@@ -1,5 +1,6 @@
 """The ``[docker]`` options of heat.conf."""
 
+import functools
 import hashlib
 
 from oslo_config import cfg
@@ -150,8 +151,13 @@ def deployment():
     of the auth_encryption_key they share (it reveals nothing of it)."""
     from heat.common import crypt  # noqa: F401 (auth_encryption_key)
 
-    key = 'heat-docker deployment %s' % cfg.CONF.auth_encryption_key
-    return hashlib.sha256(key.encode()).hexdigest()[:16]
+    return _digest(cfg.CONF.auth_encryption_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _digest(key):
+    text = 'heat-docker deployment %s' % key
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def list_opts():

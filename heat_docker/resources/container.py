@@ -265,22 +265,21 @@ class DockerContainer(confinement.Confinement, resource.Resource):
 
     def _connect_and_create(self, progress):
         """Create and start the container once its engine answers."""
-        self._check_policy(self.values(), self._endpoint())
+        values = self.values()
+        self._check_policy(values, self._endpoint())
         try:
             client = self._client()
         except docker_client.EndpointUnavailable as exc:
             self._unanswered(progress, exc)
             return
         self.data_set(ENDPOINT_DATA, self._endpoint())
-        image = self.values()['image']
-        if image.startswith(SNAPSHOT_REPOSITORY + ':'):
+        if values['image'].startswith(SNAPSHOT_REPOSITORY + ':'):
             # Restored from a snapshot: its images go with the stack.
-            self.data_set(SNAPSHOT_DATA, image)
-        self._create_container(client)
+            self.data_set(SNAPSHOT_DATA, values['image'])
+        self._create_container(client, values)
         progress.started = time.monotonic()
 
-    def _create_container(self, client):
-        values = self.values()
+    def _create_container(self, client, values):
         self._check_api_version(values, client.api_version)
         self._check_references(client, values)
         self._ensure_image(client, values)
