@@ -1208,6 +1208,16 @@ def mask_secret_env(info, names):
     return {**info, 'Config': {**info['Config'], 'Env': env}}
 
 
+def contributions(values):
+    """``(property, Engine API path, value)`` for every field ``values``
+    set, typed properties and escape hatches alike."""
+    for name, prop in PROPERTIES.items():
+        if values.get(name) is None:
+            continue
+        for path, value in prop.contributions(values[name]).items():
+            yield name, path, value
+
+
 def unsupported(values, api_version):
     return spec.unsupported(PROPERTIES, values, api_version)
 

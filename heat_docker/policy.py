@@ -117,13 +117,10 @@ def _refusal(what, option):
 
 def _host_fields(values):
     """``(property, HostConfig field, value)`` for what ``values`` set."""
-    for name, prop in cspec.PROPERTIES.items():
-        if values.get(name) is None:
-            continue
-        for path, value in prop.contributions(values[name]).items():
-            section, _, field = path.partition('.')
-            if section == 'HostConfig' and value:
-                yield name, field, value
+    for name, path, value in cspec.contributions(values):
+        section, _, field = path.partition('.')
+        if section == 'HostConfig' and value:
+            yield name, field, value
 
 
 def refusals(values, opts):

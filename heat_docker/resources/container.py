@@ -21,6 +21,7 @@ from heat_docker import config
 from heat_docker import container_spec as cspec
 from heat_docker import policy
 from heat_docker import spec
+from heat_docker import validation
 from heat_docker.resources import base
 from heat_docker.resources import confinement
 
@@ -211,6 +212,20 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             ) from exc
         self._validate_values()
 
+    def _check_values(self, values, at_create=True):
+        """Refuse what the Docker engine would: at validate what is known
+        then, at create the rest (values from other resources)."""
+        try:
+            cspec.expand(values)
+        except spec.InvalidValue as exc:
+            raise self._invalid(exc.prop, exc.message) from exc
+        if not at_create:
+            values = {
+                k: v for k, v in values.items() if self._known_at_validation(k)
+            }
+        for prop, message in validation.problems(values):
+            raise self._invalid(prop, message)
+
     def _check_policy(self, values, endpoint):
         """Refuse what heat.conf does not allow, before any Docker call."""
         opts = cfg.CONF[config.GROUP]
@@ -224,10 +239,7 @@ class DockerContainer(confinement.Confinement, resource.Resource):
 
     def _validate_values(self):
         values = self.values()
-        try:
-            cspec.expand(values)
-        except spec.InvalidValue as exc:
-            raise self._invalid(exc.prop, exc.message) from exc
+        self._check_values(values, at_create=False)
         if not self._known_at_validation('docker_endpoint'):
             # Known at create, where policy and version are checked again.
             self._check_policy(values, None)
@@ -280,6 +292,7 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         progress.started = time.monotonic()
 
     def _create_container(self, client, values):
+        self._check_values(values)
         self._check_api_version(values, client.api_version)
         self._check_references(client, values)
         self._ensure_image(client, values)
