@@ -161,8 +161,6 @@ def _healthcheck(value, body):
 
 @rule('Config.Hostname')
 def _hostname(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     if value and _host(body, 'UTSMode') == 'host':
         return "cannot be set with the host's UTS namespace"
     if len(str(value)) > 64:
@@ -181,8 +179,8 @@ def _domainname(value, body):
 def _mac(value, body):
     if not value:
         return None
-    if _net_container(body) or _host(body, 'NetworkMode') == 'host':
-        return 'cannot be set with the host or a container: network mode'
+    if _host(body, 'NetworkMode') == 'host':
+        return 'cannot be set with the host network mode'
     if not MAC.match(str(value)):
         return 'must be a MAC address such as 02:42:ac:11:00:02; got %r' % (
             value
@@ -192,8 +190,6 @@ def _mac(value, body):
 
 @rule('Config.ExposedPorts')
 def _exposed(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     for key in value:
         message = _port_key(key)
         if message:
@@ -220,6 +216,29 @@ def _working_dir(value, body):
 # HostConfig: networking
 
 
+def _not_with_container_network(value, body):
+    if value and _net_container(body):
+        return 'cannot be set with a container: network mode (the ' + (
+            "container's own network is used)"
+        )
+    return None
+
+
+# What a container sharing another's network namespace cannot set
+# (runconfig's validateNetContainerMode).
+for _path in (
+    'Config.Hostname',
+    'Config.MacAddress',
+    'Config.ExposedPorts',
+    'HostConfig.Links',
+    'HostConfig.Dns',
+    'HostConfig.ExtraHosts',
+    'HostConfig.PortBindings',
+    'HostConfig.PublishAllPorts',
+):
+    rule(_path)(_not_with_container_network)
+
+
 @rule('HostConfig.NetworkMode')
 def _network_mode(value, body):
     if str(value) == 'container:':
@@ -229,8 +248,6 @@ def _network_mode(value, body):
 
 @rule('HostConfig.Links')
 def _links(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     if value and _host(body, 'NetworkMode') == 'host':
         return 'cannot be set with the host network mode'
     for link in value:
@@ -242,8 +259,6 @@ def _links(value, body):
 
 @rule('HostConfig.Dns')
 def _dns(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     for server in value:
         if server is not None and not _ip(server):
             return 'must be IP addresses; got %r' % server
@@ -252,8 +267,6 @@ def _dns(value, body):
 
 @rule('HostConfig.ExtraHosts')
 def _extra_hosts(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     for entry in value:
         host, _, address = str(entry).partition(':')
         if not host or not (address == 'host-gateway' or _ip(address)):
@@ -263,8 +276,6 @@ def _extra_hosts(value, body):
 
 @rule('HostConfig.PortBindings')
 def _port_bindings(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     for key, bindings in value.items():
         message = _port_key(key)
         if message:
@@ -285,13 +296,6 @@ def _port_bindings(value, body):
             if host_ip and not _ip(host_ip):
                 # The engine would publish on every address instead.
                 return 'has host address %r, which is no IP address' % host_ip
-    return None
-
-
-@rule('HostConfig.PublishAllPorts')
-def _publish_all(value, body):
-    if value and _net_container(body):
-        return 'cannot be set with a container: network mode'
     return None
 
 
