@@ -166,8 +166,22 @@ class Project:
             assert time.monotonic() < deadline, stack.stack_status
             time.sleep(0.5)
 
+    def _ended(self, stack_id, action):
+        """How many times the stack's own ``action`` has ended."""
+        return len(
+            [
+                event
+                for event in self.heat.events.list(stack_id)
+                if event.physical_resource_id == stack_id
+                and event.resource_status
+                in (action + '_COMPLETE', action + '_FAILED')
+            ]
+        )
+
     def update(self, stack_id, body=None, parameters=None, **args):
-        before = self.stack(stack_id).updated_time
+        # Not updated_time: the API gives it to the second, and two
+        # updates can share one.
+        ended = self._ended(stack_id, 'UPDATE')
         self.heat.stacks.update(
             stack_id,
             template=body,
@@ -176,9 +190,9 @@ class Project:
             **args,
         )
         deadline = time.monotonic() + TIMEOUT
-        while self.stack(stack_id).updated_time == before:
-            assert time.monotonic() < deadline, 'the update never began'
-            time.sleep(0.2)
+        while self._ended(stack_id, 'UPDATE') == ended:
+            assert time.monotonic() < deadline, 'the update did not end'
+            time.sleep(0.5)
         return self.wait(stack_id, 'UPDATE')
 
     def delete(self, stack_id, timeout=TIMEOUT):
