@@ -166,6 +166,7 @@ def api(docker_host):
 
 
 REGISTRY_USER, REGISTRY_PASSWORD = 'heat', 'registry-secret-4711'
+REGISTRY_MARKER = 'pulled from the registry'
 
 
 @pytest.fixture(scope='session')
@@ -206,7 +207,15 @@ def registry(api, tmp_path_factory):
             time.sleep(0.2)
     auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
     repository = '%s/heat-docker/busybox' % address
-    api.tag(IMAGE, repository, 'latest')
+    # An image that exists nowhere but in the registry: a container that
+    # has its marker file was made from a pull.
+    marker = api.create_container(
+        IMAGE, ['sh', '-c', 'echo %s > /registry-marker' % REGISTRY_MARKER]
+    )
+    api.start(marker)
+    api.wait(marker)
+    api.commit(marker, repository=repository, tag='latest')
+    api.remove_container(marker)
     for line in api.push(
         repository, 'latest', auth_config=auth, stream=True, decode=True
     ):

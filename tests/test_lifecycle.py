@@ -289,7 +289,7 @@ def test_snapshot_and_restore_bring_back_a_files_contents(
     image = snapshot['data']['resources']['c']['resource_data'][
         'snapshot_image'
     ]
-    assert api.inspect_image(image)
+    assert api.inspect_image(image)['RepoTags'] == [image]
 
     api.remove_container(container, force=True)
     restored = stacks.action(stack, 'restore', snapshot['id'])

@@ -115,10 +115,12 @@ def test_what_the_options_allow_passes():
         )
         == []
     )
-    assert policy.refusals({'cap_add': ['SYS_ADMIN']}, allowing)
-    assert policy.refusals(
+    [(refused, _)] = policy.refusals({'cap_add': ['SYS_ADMIN']}, allowing)
+    assert refused == 'cap_add'
+    [(refused, _)] = policy.refusals(
         {'volumes': {'/srv-other': {'bind': '/x'}}}, allowing
     )
+    assert refused == 'volumes'
 
 
 def test_endpoint_patterns():
@@ -298,7 +300,7 @@ def test_refusals_through_the_openstack_cli(
     assert created.returncode == 0, created.stderr
     assert 'CREATE_COMPLETE' in created.stdout
     label = 'org.openstack.heat.stack-name=%s' % name
-    assert api.containers(filters={'label': label})
+    assert len(api.containers(filters={'label': label})) == 1
     deleted = openstack(heat_api, 'stack', 'delete', '--yes', '--wait', name)
     assert deleted.returncode == 0, deleted.stderr
     assert api.containers(all=True, filters={'label': label}) == []

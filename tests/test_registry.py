@@ -1,5 +1,7 @@
 """Pulling from a private registry on 127.0.0.1, with credentials."""
 
+from conftest import IMAGE
+from conftest import REGISTRY_MARKER
 from conftest import REGISTRY_PASSWORD
 from conftest import REGISTRY_USER
 from conftest import SLEEP
@@ -13,6 +15,12 @@ def image(registry, api):
     yield reference
     if api.images(name=reference):
         api.remove_image(reference, force=True)  # the tag only
+
+
+def marker_of(api, container):
+    """What the registry's image put in /registry-marker."""
+    run = api.exec_create(container, ['cat', '/registry-marker'])
+    return api.exec_start(run).decode().strip()
 
 
 def pulling(stacks, properties, password):
@@ -40,8 +48,11 @@ def test_missing_image_is_pulled_with_credentials(stacks, api, image):
         stacks, {'image': image, 'cmd': SLEEP, 'init': True}, REGISTRY_PASSWORD
     )
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
-    assert stacks.container(stack, 'c')['Config']['Image'] == image
-    assert api.images(name=image)
+    container = stacks.container(stack, 'c')
+    assert container['Config']['Image'] == image
+    assert marker_of(api, container['Id']) == REGISTRY_MARKER
+    [digest] = api.inspect_image(image)['RepoDigests']
+    assert digest.startswith(image.rsplit(':', 1)[0] + '@sha256:')
 
 
 def test_wrong_password_fails_clearly_and_keeps_it_secret(stacks, image):
@@ -56,7 +67,8 @@ def test_wrong_password_fails_clearly_and_keeps_it_secret(stacks, image):
 
 
 def test_pull_policy_always_pulls_a_present_image(stacks, api, image):
-    api.tag('localhost/heat-docker/busybox:latest', image)
+    # The reference names a local image with other content first.
+    api.tag(IMAGE, image)
     local_id = api.inspect_image(image)['Id']
     stack = pulling(
         stacks,
@@ -69,7 +81,8 @@ def test_pull_policy_always_pulls_a_present_image(stacks, api, image):
         REGISTRY_PASSWORD,
     )
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
-    # The registry's image has the same content, so the id is unchanged,
-    # but the pull happened: the engine records the registry digest.
-    assert api.inspect_image(image)['Id'] == local_id
-    assert api.inspect_image(image)['RepoDigests']
+    pulled = api.inspect_image(image)['Id']
+    assert pulled != local_id
+    container = stacks.container(stack, 'c')
+    assert container['Image'] == pulled
+    assert marker_of(api, container['Id']) == REGISTRY_MARKER
