@@ -1,6 +1,7 @@
 """Faults on a real engine: each ends complete, or failed with a reason,
 and a retry or a delete then leaves nothing behind."""
 
+import errno
 import os
 import shutil
 import signal
@@ -11,10 +12,13 @@ import types
 import uuid
 
 from conftest import IMAGE
+from conftest import REGISTRY_PASSWORD
+from conftest import REGISTRY_USER
 from conftest import REPO
 import docker
 import pytest
 from test_cli import command
+from test_cli import failed
 from test_cli import owned_containers
 from test_cli import run
 from test_cli import succeeded
@@ -101,10 +105,8 @@ def test_engine_killed_mid_delete_then_delete_leaves_nothing(
     assert owned_containers(api, name) == []
 
 
-@pytest.fixture
-def own_engine():
-    """A private dockerd of this test's own, to stop and start again."""
-    directory = tempfile.mkdtemp(prefix='hdf-', dir='/tmp')
+def _engine_in(directory):
+    """A private dockerd in ``directory``, with the test image."""
     tool = str(REPO / 'tools' / 'private-dockerd')
 
     def start():
@@ -121,16 +123,124 @@ def own_engine():
         env={**os.environ, 'DOCKER_HOST': host},
         check=True,
     )
-    engine = types.SimpleNamespace(
+    return types.SimpleNamespace(
         host=host,
         api=docker.APIClient(base_url=host, version='auto'),
         start=start,
         stop=lambda: subprocess.run([tool, 'stop', directory], check=True),
     )
+
+
+@pytest.fixture
+def own_engine():
+    """A private dockerd of this test's own, to stop and start again."""
+    directory = tempfile.mkdtemp(prefix='hdf-', dir='/tmp')
+    engine = _engine_in(directory)
     yield engine
     engine.api.close()
     engine.stop()
     shutil.rmtree(directory, ignore_errors=True)
+
+
+@pytest.fixture
+def small_engine():
+    """A private dockerd whose data root is a 160 MiB tmpfs, to fill."""
+    directory = tempfile.mkdtemp(prefix='hds-', dir='/tmp')
+    data = os.path.join(directory, 'data')
+    os.mkdir(data)
+    subprocess.run(
+        ['mount', '-t', 'tmpfs', '-o', 'size=160m', 'tmpfs', data], check=True
+    )
+    engine = _engine_in(directory)
+    engine.data = data
+    yield engine
+    engine.api.close()
+    engine.stop()
+    subprocess.run(['umount', data], check=False)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _fill(directory):
+    """Write zeros into ``directory`` until its filesystem is full."""
+    path = os.path.join(directory, 'filler')
+    with open(path, 'wb') as filler:
+        try:
+            while True:
+                filler.write(bytes(2**20))
+                filler.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+    return path
+
+
+def test_a_full_disk_fails_create_and_pull_clearly_then_delete_cleans(
+    tmp_path, small_engine, registry
+):
+    state = tmp_path / 'state'
+    name = 'full-%s' % uuid.uuid4().hex[:8]
+    path = tmp_path / 'stack.yaml'
+    pulled = '%s/heat-docker/busybox:latest' % registry
+    path.write_text(
+        yaml.safe_dump(
+            {
+                'heat_template_version': '2021-04-16',
+                'resources': {
+                    'local': {
+                        'type': 'DockerInc::Docker::Container',
+                        'properties': {'image': IMAGE, 'cmd': STUBBORN},
+                    },
+                    'pulled': {
+                        'type': 'DockerInc::Docker::Container',
+                        'properties': {
+                            'image': pulled,
+                            'cmd': STUBBORN,
+                            'registry_credentials': {
+                                'username': REGISTRY_USER,
+                                'password': REGISTRY_PASSWORD,
+                            },
+                        },
+                    },
+                },
+            }
+        )
+    )
+    filler = _fill(small_engine.data)
+    created = run(
+        state,
+        'stack',
+        'create',
+        name,
+        '-t',
+        str(path),
+        '--wait',
+        docker_host=small_engine.host,
+    )
+    reasons = failed(created)
+    assert (
+        'local: CREATE_FAILED: ContainerFailed: resources.local: Docker '
+        'engine %s refused to create the container: ' % small_engine.host
+    ) in reasons
+    assert 'no space left on device' in reasons
+    assert (
+        'pulled: CREATE_FAILED: ContainerFailed: resources.pulled: '
+        + ('Pulling image %s failed: ' % pulled)
+        in reasons
+    )
+    assert 'http+docker' not in reasons
+
+    os.remove(filler)
+    succeeded(
+        run(
+            state,
+            'stack',
+            'delete',
+            name,
+            '--yes',
+            '--wait',
+            docker_host=small_engine.host,
+        )
+    )
+    assert small_engine.api.containers(all=True) == []
 
 
 def _restarted_when(engine, until, pause=2):

@@ -313,7 +313,16 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             if holder is not None:
                 message = self._name_taken(name, holder)
                 raise self._invalid('name', message) from exc
-            raise
+            raise ContainerFailed(
+                _(
+                    'Docker engine %(endpoint)s refused to create the '
+                    'container: %(reason)s'
+                )
+                % {
+                    'endpoint': self._endpoint(),
+                    'reason': exc.explanation or exc,
+                }
+            ) from exc
         self.resource_id_set(created['Id'])
         for network, endpoint_config in extra_networks.items():
             ipam = endpoint_config.get('IPAMConfig') or {}
