@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 
 import docker
 from docker import errors as docker_errors
@@ -100,6 +101,21 @@ def connect(endpoint):
         ) from exc
     with _clients_lock:
         return _clients.setdefault(key, client)
+
+
+# What an engine says of its host (/info) changes rarely: CPUs, runtimes,
+# plugins. Asked again after this many seconds.
+INFO_TTL = 60
+_infos = {}
+
+
+def engine_info(client):
+    """``GET /info`` of ``client``'s engine, cached for INFO_TTL s."""
+    now = time.monotonic()
+    cached = _infos.get(client.base_url)
+    if cached is None or now - cached[0] > INFO_TTL:
+        cached = _infos[client.base_url] = (now, client.info())
+    return cached[1]
 
 
 def forget(endpoint):

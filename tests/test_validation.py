@@ -71,6 +71,44 @@ BAD_INPUT = [
     ),
     ('name', 'bad name!', 'name', 'must be letters, digits'),
     ('ports', [{'container_port': 70000}], 'ports', 'out of range'),
+    # The engine's own rules (heat_docker/validation.py).
+    (
+        'api_host_config',
+        {'MemorySwappiness': 500},
+        'api_host_config',
+        'HostConfig.MemorySwappiness must be between 0 and 100',
+    ),
+    ('memory', '1m', 'memory', 'HostConfig.Memory must be 0 (no limit) or'),
+    (
+        'restart_policy',
+        {'Name': 'always', 'MaximumRetryCount': 3},
+        'restart_policy',
+        'MaximumRetryCount works only with on-failure',
+    ),
+    (
+        'ports',
+        [{'container_port': 80, 'host_ip': 'localhost'}],
+        'ports',
+        "host address 'localhost', which is no IP address",
+    ),
+    ('stop_signal', 'SIGNOPE', 'stop_signal', 'must be a signal name'),
+    ('sysctls', {'vm.swappiness': '1'}, 'sysctls', 'only namespaced'),
+    (
+        'log_config',
+        {'driver': 'json-file', 'options': {'max-sise': '1m'}},
+        'log_config',
+        "option 'max-sise', which the json-file driver does not take",
+    ),
+    # Against what the engine's host has (its /info).
+    ('cpus', 1000, 'cpus', 'asks for 1000 CPUs; the engine host has'),
+    ('runtime', 'nope', 'runtime', "names runtime 'nope'; the engine has"),
+    ('cap_add', ['PERFMON'], 'cap_add', 'PERFMON, which Docker 20.10'),
+    (
+        'log_config',
+        {'driver': 'nope'},
+        'log_config',
+        "names log driver 'nope'",
+    ),
 ]
 
 

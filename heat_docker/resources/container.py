@@ -226,6 +226,13 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         for prop, message in validation.problems(values):
             raise self._invalid(prop, message)
 
+    def _check_host(self, client, values):
+        """Refuse what the engine's host cannot give (CPUs, runtimes,
+        drivers), from its /info."""
+        info = docker_client.engine_info(client)
+        for prop, message in validation.host_problems(values, info):
+            raise self._invalid(prop, message)
+
     def _check_policy(self, values, endpoint):
         """Refuse what heat.conf does not allow, before any Docker call."""
         opts = cfg.CONF[config.GROUP]
@@ -254,6 +261,10 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             LOG.info('Not checking API versions at validation: %s', exc)
             return
         self._check_api_version(values, client.api_version)
+        self._check_host(
+            client,
+            {k: v for k, v in values.items() if self._known_at_validation(k)},
+        )
         if self._confined():
             self._validate_confinement(client, values)
 
@@ -294,6 +305,7 @@ class DockerContainer(confinement.Confinement, resource.Resource):
     def _create_container(self, client, values):
         self._check_values(values)
         self._check_api_version(values, client.api_version)
+        self._check_host(client, values)
         self._check_references(client, values)
         self._ensure_image(client, values)
         name = values['name']
