@@ -87,6 +87,21 @@ def run(state_dir, *args, docker_host=None):
     )
 
 
+def delete_stack(state_dir, name, docker_host):
+    """``stack delete --yes --wait``, which must succeed; its result."""
+    result = run(
+        state_dir,
+        'stack',
+        'delete',
+        name,
+        '--yes',
+        '--wait',
+        docker_host=docker_host,
+    )
+    succeeded(result)
+    return result
+
+
 def succeeded(result):
     assert result.returncode == 0, result.stderr
     assert 'Traceback' not in result.stderr

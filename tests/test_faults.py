@@ -18,6 +18,7 @@ from conftest import REPO
 import docker
 import pytest
 from test_cli import command
+from test_cli import delete_stack
 from test_cli import failed
 from test_cli import owned_containers
 from test_cli import run
@@ -46,19 +47,28 @@ def _template(tmp_path, count):
     return str(path)
 
 
+def _background(state, docker_host, *args):
+    """``heat-docker ARGS`` running beside the test, its output piped."""
+    argv, env = command(state, *args, docker_host=docker_host)
+    return subprocess.Popen(
+        argv,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def _killed_when(state, docker_host, until, *args):
     """Start ``heat-docker ARGS``; SIGKILL it once ``until()`` holds."""
-    argv, env = command(state, *args, docker_host=docker_host)
-    process = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    process = _background(state, docker_host, *args)
     deadline = time.monotonic() + 60
     while not until():
         assert time.monotonic() < deadline, 'the moment never came'
         assert process.poll() is None, 'the command ended first'
         time.sleep(0.05)
     process.send_signal(signal.SIGKILL)
-    process.wait()
+    process.communicate()
 
 
 def test_engine_killed_mid_create_then_delete_leaves_nothing(
@@ -70,8 +80,7 @@ def test_engine_killed_mid_create_then_delete_leaves_nothing(
     _killed_when(
         state, docker_host, lambda: owned_containers(api, name), *create
     )
-    delete = ['stack', 'delete', name, '--yes', '--wait']
-    succeeded(run(state, *delete, docker_host=docker_host))
+    delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
 
 
@@ -99,8 +108,7 @@ def test_engine_killed_mid_delete_then_delete_leaves_nothing(
     delete = ['stack', 'delete', name, '--yes', '--wait']
     _killed_when(state, docker_host, stop_signal_sent, *delete)
     assert owned_containers(api, name), 'the delete ended before the kill'
-    deleted = run(state, *delete, docker_host=docker_host)
-    succeeded(deleted)
+    deleted = delete_stack(state, name, docker_host)
     assert 'DELETE_COMPLETE' in deleted.stderr
     assert owned_containers(api, name) == []
 
@@ -229,17 +237,7 @@ def test_a_full_disk_fails_create_and_pull_clearly_then_delete_cleans(
     assert 'http+docker' not in reasons
 
     os.remove(filler)
-    succeeded(
-        run(
-            state,
-            'stack',
-            'delete',
-            name,
-            '--yes',
-            '--wait',
-            docker_host=small_engine.host,
-        )
-    )
+    delete_stack(state, name, small_engine.host)
     assert small_engine.api.containers(all=True) == []
 
 
@@ -287,42 +285,23 @@ def test_docker_restarted_mid_create_and_mid_delete(tmp_path, own_engine):
             }
         )
     )
-    argv, env = command(
+    creating = _background(
         state,
+        own_engine.host,
         'stack',
         'create',
         name,
         '-t',
         str(path),
         '--wait',
-        docker_host=own_engine.host,
-    )
-    creating = subprocess.Popen(
-        argv,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
     )
     _restarted_when(own_engine, lambda: len(owned_containers(api, name)) == 3)
     out, err = creating.communicate(timeout=300)
     assert creating.returncode == 0, err
     assert 'CREATE_COMPLETE' in out
 
-    deleting = subprocess.Popen(
-        command(
-            state,
-            'stack',
-            'delete',
-            name,
-            '--yes',
-            '--wait',
-            docker_host=own_engine.host,
-        )[0],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    deleting = _background(
+        state, own_engine.host, 'stack', 'delete', name, '--yes', '--wait'
     )
     since = time.time()
     _restarted_when(

@@ -8,6 +8,7 @@ import uuid
 
 from conftest import IMAGE
 from conftest import SLEEP
+from test_cli import delete_stack
 from test_cli import run
 from test_cli import succeeded
 
@@ -128,14 +129,4 @@ def test_orphans_are_listed_and_removed(tmp_path, api, docker_host):
     assert stack_gone not in remaining and resource_gone not in remaining
     assert live in remaining and other_heat in remaining
     api.remove_container(other_heat, force=True)
-    succeeded(
-        run(
-            state,
-            'stack',
-            'delete',
-            name,
-            '--yes',
-            '--wait',
-            docker_host=docker_host,
-        )
-    )
+    delete_stack(state, name, docker_host)
