@@ -1112,16 +1112,8 @@ def expand(values, labels=None, api_version='1.41'):
     connect before start.
     """
     body = {}
-    ordered = sorted(
-        PROPERTIES.items(), key=lambda item: item[0] not in _ESCAPE_HATCHES
-    )
-    for name, prop in ordered:
-        value = values.get(name)
-        if value is None:
-            continue
-        for path, api_value in prop.contributions(value).items():
-            spec.merge_into(body, path, api_value)
-
+    for _, path, api_value in contributions(values):
+        spec.merge_into(body, path, api_value)
     if labels:
         spec.merge_into(body, 'Config.Labels', labels)
     config = body.pop('Config', {})
@@ -1208,13 +1200,22 @@ def mask_secret_env(info, names):
     return {**info, 'Config': {**info['Config'], 'Env': env}}
 
 
+# The escape hatches come first, so that typed properties win.
+_IN_BODY_ORDER = sorted(
+    PROPERTIES, key=lambda name: name not in _ESCAPE_HATCHES
+)
+
+
 def contributions(values):
     """``(property, Engine API path, value)`` for every field ``values``
-    set, typed properties and escape hatches alike."""
-    for name, prop in PROPERTIES.items():
+    set, typed properties and escape hatches alike, in the order the
+    create body is built: a later value of a path wins (or extends it)."""
+    for name in _IN_BODY_ORDER:
         if values.get(name) is None:
             continue
-        for path, value in prop.contributions(values[name]).items():
+        for path, value in (
+            PROPERTIES[name].contributions(values[name]).items()
+        ):
             yield name, path, value
 
 

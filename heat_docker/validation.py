@@ -88,13 +88,23 @@ def rule(path):
     return register
 
 
+def _effective(values):
+    """The fields ``values`` send, as the create body has them, each with
+    the property that set it last (a typed property over an escape
+    hatch): ``(body, {path: property})``."""
+    body, setters = {}, {}
+    for name, path, value in cspec.contributions(values):
+        cspec.spec.merge_into(body, path, value)
+        setters[path] = name
+    return body, setters
+
+
 def problems(values):
     """``[(property, message)]`` for what the engine would refuse."""
-    body = {}
-    for _, path, value in cspec.contributions(values):
-        cspec.spec.merge_into(body, path, value)
+    body, setters = _effective(values)
     found = []
-    for name, path, value in cspec.contributions(values):
+    for path, name in setters.items():
+        value = cspec.spec.dig(body, path)
         for check in RULES.get(path, ()):
             message = check(value, body)
             if message:
@@ -105,10 +115,11 @@ def problems(values):
 def host_problems(values, info):
     """``[(property, message)]`` for what this engine's host refuses:
     ``info`` is its ``GET /info``."""
+    body, setters = _effective(values)
     found = []
-    for name, path, value in cspec.contributions(values):
+    for path, name in setters.items():
         check = HOST_RULES.get(path)
-        message = check and check(value, info)
+        message = check and check(cspec.spec.dig(body, path), info)
         if message:
             found.append((name, '%s %s' % (path, message)))
     return found
