@@ -170,7 +170,7 @@ def test_a_name_held_in_the_same_project_fails_at_create_naming_the_holder(
     reason = stack['stack_status_reason']
     assert 'the name %s is already used on' % name in reason
     assert 'by resource c of stack %s' % first['stack_name'] in reason
-    assert '409' not in reason
+    assert '409 Client Error' not in reason and 'Conflict.' not in reason
     assert demo.owned_containers(stack) == []
 
 

@@ -21,17 +21,14 @@ from heat_docker import policy
 
 class Confinement:
     """Mixed into a Docker resource: needs ``_invalid``, ``_endpoint``,
-    ``_client``, ``_known_at_validation`` and Heat's Resource."""
+    ``_client`` and Heat's Resource."""
 
     def _confined(self):
         return not cfg.CONF[config.GROUP].allow_cross_project_references
 
-    def _validate_confinement(self, client, values):
-        """What can be checked before create: the references known now,
-        and a name held by another project."""
-        known = {
-            k: v for k, v in values.items() if self._known_at_validation(k)
-        }
+    def _validate_confinement(self, client, known):
+        """What can be checked before create, from the values ``known``
+        then: references, and a name held by another project."""
         self._check_references(client, known, at_create=False)
         if known.get('image'):
             with self.client_plugin().ignore_not_found:

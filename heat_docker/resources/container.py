@@ -212,18 +212,14 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             ) from exc
         self._validate_values()
 
-    def _check_values(self, values, at_create=True):
-        """Refuse what the Docker engine would: at validate what is known
-        then, at create the rest (values from other resources)."""
+    def _check_values(self, values, judged):
+        """Refuse what the Docker engine would take from the ``judged``
+        values: at validate those known then, at create all of them."""
         try:
             cspec.expand(values)
         except spec.InvalidValue as exc:
             raise self._invalid(exc.prop, exc.message) from exc
-        if not at_create:
-            values = {
-                k: v for k, v in values.items() if self._known_at_validation(k)
-            }
-        for prop, message in validation.problems(values):
+        for prop, message in validation.problems(judged):
             raise self._invalid(prop, message)
 
     def _check_host(self, client, values):
@@ -246,8 +242,12 @@ class DockerContainer(confinement.Confinement, resource.Resource):
 
     def _validate_values(self):
         values = self.values()
-        self._check_values(values, at_create=False)
-        if not self._known_at_validation('docker_endpoint'):
+        # Values from other resources are judged at create.
+        known = {
+            k: v for k, v in values.items() if self._known_at_validation(k)
+        }
+        self._check_values(values, known)
+        if 'docker_endpoint' not in known:
             # Known at create, where policy and version are checked again.
             self._check_policy(values, None)
             return
@@ -261,12 +261,9 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             LOG.info('Not checking API versions at validation: %s', exc)
             return
         self._check_api_version(values, client.api_version)
-        self._check_host(
-            client,
-            {k: v for k, v in values.items() if self._known_at_validation(k)},
-        )
+        self._check_host(client, known)
         if self._confined():
-            self._validate_confinement(client, values)
+            self._validate_confinement(client, known)
 
     # Create
 
@@ -303,7 +300,7 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         progress.started = time.monotonic()
 
     def _create_container(self, client, values):
-        self._check_values(values)
+        self._check_values(values, values)
         self._check_api_version(values, client.api_version)
         self._check_host(client, values)
         self._check_references(client, values)
