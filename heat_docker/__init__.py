@@ -1,5 +1,7 @@
 """Heat resource types for Docker, driven through the Docker Engine API."""
 
+__version__ = '0.1.0'
+
 
 def resource_mapping():
     from heat_docker.resources import container

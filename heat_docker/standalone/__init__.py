@@ -15,19 +15,9 @@ from oslo_service import backend
 from heat_docker.standalone import patches
 from heat_docker.standalone import sqlite
 
-STATE_ENV = 'HEAT_DOCKER_STATE_DIR'
 # Where pip puts openstack-heat's etc/heat: api-paste.ini, environment.d,
 # templates.
 HEAT_ETC = os.path.join(sys.prefix, 'etc', 'heat')
-
-
-def default_state_dir():
-    if os.environ.get(STATE_ENV):
-        return os.environ[STATE_ENV]
-    base = os.environ.get('XDG_STATE_HOME') or os.path.expanduser(
-        '~/.local/state'
-    )
-    return os.path.join(base, 'heat-docker')
 
 
 def _encryption_key(state_dir):

@@ -1,0 +1,310 @@
+"""The command's side of the warm engine: find it, start it, talk to it.
+
+The engine (:mod:`heat_docker.standalone.daemon`) serves Heat's REST API
+on a unix socket in the state directory. The first command that needs it
+starts it in the background, as docker's CLI expects dockerd: commands
+that race to start one take turns on a lock, and the engine itself holds
+another for its life. An engine of another heat-docker version, or with
+other settings (see :data:`engine_protocol.SETTINGS_ENV`), is retired:
+it exits once its actions in progress have ended, and a new one starts.
+"""
+
+import fcntl
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.parse
+
+from heat_docker import engine_protocol as protocol
+
+# How long a new engine may take to answer; Heat boots in about two
+# seconds, more on a loaded machine.
+START_SECONDS = 120
+START_POLL_SECONDS = 0.02
+REQUEST_SECONDS = 300
+LOG_TAIL_LINES = 20
+
+
+class EngineError(Exception):
+    """The engine could not be reached or started; the message says why."""
+
+
+class ApiError(Exception):
+    """heat-api refused a request; the message is Heat's."""
+
+    def __init__(self, status, message, kind=None):
+        super().__init__(message)
+        self.status = status
+        self.kind = kind
+
+
+class _UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=REQUEST_SECONDS):
+        super().__init__('localhost', timeout=timeout)
+        self._path = path
+
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self._path)
+        self.sock = sock
+
+
+def _unreachable(exc):
+    return isinstance(
+        exc, (FileNotFoundError, ConnectionRefusedError, ConnectionResetError)
+    )
+
+
+def _heat_error(status, data):
+    """Heat's own message in an error response (its fault body)."""
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return ApiError(status, data.decode(errors='replace').strip())
+    error = body.get('error') or {}
+    message = error.get('message') or body.get('explanation') or str(body)
+    return ApiError(status, message, error.get('type'))
+
+
+class Engine:
+    """The engine of a state directory, as a command sees it."""
+
+    def __init__(self, state_dir, stderr=sys.stderr):
+        self.state_dir = os.path.abspath(state_dir)
+        self.socket = os.path.join(self.state_dir, protocol.SOCKET)
+        self.stderr = stderr
+        self._connection = None
+        self._ready = False
+
+    # Requests.
+
+    def _send(self, method, path, body=None, headers=None):
+        if self._connection is None:
+            self._connection = _UnixConnection(self.socket)
+        headers = dict(headers or {})
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers['Content-Type'] = 'application/json'
+        try:
+            self._connection.request(method, path, data, headers)
+            response = self._connection.getresponse()
+            return response.status, response.headers, response.read()
+        except BaseException:
+            self._connection.close()
+            self._connection = None
+            raise
+
+    def request(self, method, path, body=None, query=None):
+        """heat-api's answer to ``method`` ``/v1/admin/``\\ ``path``:
+        (status, headers, body bytes). The engine is started if none
+        answers, or replaced if it is not this command's."""
+        url = '%s/%s' % (protocol.API_PREFIX, path.lstrip('/'))
+        if query:
+            url += '?' + urllib.parse.urlencode(
+                {k: v for k, v in query.items() if v is not None}, doseq=True
+            )
+        for attempt in (1, 2):
+            self.ensure()
+            try:
+                return self._send(method, url, body)
+            except OSError as exc:
+                # A retired or idle engine may exit between requests; the
+                # request never reached it, so it is sent again to a new one.
+                if attempt == 2 or not _unreachable(exc):
+                    raise EngineError(
+                        'The engine of %s stopped answering: %s'
+                        % (self.state_dir, exc)
+                    ) from None
+                self._ready = False
+
+    def call(self, method, path, body=None, **query):
+        """The JSON body of heat-api's answer; ApiError if it refused."""
+        status, headers, data = self.request(method, path, body, query)
+        if status >= 400:
+            raise _heat_error(status, data)
+        if headers.get_content_type() != 'application/json':
+            return None  # 202 Accepted, and its text
+        return json.loads(data)
+
+    def stack_path(self, stack):
+        """``stacks/NAME/ID`` of the live stack named (or with the id)
+        ``stack``: heat-api's redirect from ``stacks/NAME``."""
+        status, headers, data = self.request(
+            'GET', 'stacks/%s' % urllib.parse.quote(stack, safe='')
+        )
+        if status >= 400:
+            raise _heat_error(status, data)
+        location = urllib.parse.urlsplit(headers['Location']).path
+        return location.split(protocol.API_PREFIX + '/', 1)[1]
+
+    # The engine's life.
+
+    def _control(self, method, what=''):
+        path = '%s/%s' % (protocol.CONTROL_PATH, what)
+        status, _headers, data = self._send(method, path.rstrip('/'))
+        if status >= 400:
+            raise EngineError(json.loads(data)['error'])
+        return json.loads(data)
+
+    def status(self):
+        """The running engine's status, or None if none answers."""
+        try:
+            return self._control('GET')
+        except OSError as exc:
+            if _unreachable(exc):
+                return None
+            raise
+
+    def control(self, what, body=None):
+        """POST a control request to the running engine, started if none."""
+        self.ensure()
+        status, _headers, data = self._send(
+            'POST', '%s/%s' % (protocol.CONTROL_PATH, what), body
+        )
+        if status >= 400:
+            raise EngineError(json.loads(data)['error'])
+        return json.loads(data)
+
+    def ensure(self):
+        """An engine of this command's version and settings answers, or
+        an older one that still has actions to end."""
+        if self._ready:
+            return
+        status = self.status()
+        if status and status['settings_digest'] != protocol.settings()[1]:
+            status = self._replace(status)
+        if status is None:
+            self.start()
+        self._ready = True
+
+    def _replace(self, status):
+        """Retire ``status``'s engine; None once it has exited, or its
+        status while it ends actions in progress (it is used till then)."""
+        status = self._control('POST', 'retire')
+        if status['actions_in_progress']:
+            self.stderr.write(
+                'The engine of %s (pid %d, heat-docker %s) runs with other '
+                'settings; it is replaced once %s end.\n'
+                % (
+                    self.state_dir,
+                    status['pid'],
+                    status['version'],
+                    ', '.join(status['actions_in_progress']),
+                )
+            )
+            return status
+        self.wait_exit(status['pid'])
+        return None
+
+    def wait_exit(self, pid, timeout=None):
+        """Wait until no engine answers and ``pid`` is gone."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.status() is not None or alive(pid):
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        self._ready = False
+        return True
+
+    def start(self):
+        """Start an engine in the background, unless one answers; its
+        status once it answers."""
+        os.makedirs(self.state_dir, mode=0o700, exist_ok=True)
+        with open(os.path.join(self.state_dir, protocol.START_LOCK), 'a') as (
+            lock
+        ):
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            status = self.status()
+            if status is not None:
+                return status
+            log_path = os.path.join(self.state_dir, protocol.ENGINE_LOG)
+            with open(log_path, 'ab') as log:
+                offset = log.tell()
+                process = subprocess.Popen(
+                    [
+                        sys.executable,
+                        '-m',
+                        'heat_docker.standalone.daemon',
+                        '--state-dir',
+                        self.state_dir,
+                    ],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=log,
+                    start_new_session=True,
+                )
+            deadline = time.monotonic() + START_SECONDS
+            while True:
+                status = self.status()
+                if status is not None:
+                    return status
+                code = process.poll()
+                if code is not None and code != 75:
+                    raise EngineError(
+                        'The engine for %s exited at start (status %d). '
+                        'The end of %s:\n%s'
+                        % (
+                            self.state_dir,
+                            code,
+                            log_path,
+                            _tail(log_path, offset),
+                        )
+                    )
+                if time.monotonic() > deadline:
+                    raise EngineError(
+                        'The engine for %s (pid %d) did not answer in %d s; '
+                        'see %s'
+                        % (
+                            self.state_dir,
+                            process.pid,
+                            START_SECONDS,
+                            log_path,
+                        )
+                    )
+                time.sleep(START_POLL_SECONDS)
+
+    def heatclient(self):
+        """python-heatclient's client, on the engine's socket: for the
+        commands python-heatclient implements and heat-docker takes as
+        they are."""
+        from docker import transport
+        from heatclient import client as heat_client
+        from keystoneauth1 import session as ks_session
+        import requests
+
+        self.ensure()
+        # heat-api's redirects name http://localhost: that host is this
+        # socket, for this session only.
+        http = requests.Session()
+        http.mount(
+            'http://localhost/',
+            transport.UnixHTTPAdapter('http+unix://' + self.socket),
+        )
+        return heat_client.Client(
+            '1',
+            session=ks_session.Session(session=http),
+            endpoint_override='http://localhost' + protocol.API_PREFIX,
+        )
+
+
+def alive(pid):
+    """Whether ``pid`` runs: a zombie (exited, not yet reaped by whoever
+    adopted it) does not."""
+    try:
+        with open('/proc/%d/stat' % pid) as stat:
+            return stat.read().rsplit(')', 1)[1].split()[0] != 'Z'
+    except FileNotFoundError:
+        return False
+
+
+def _tail(path, offset):
+    with open(path, 'rb') as log:
+        log.seek(offset)
+        lines = log.read().decode(errors='replace').splitlines()
+    return '\n'.join(lines[-LOG_TAIL_LINES:])

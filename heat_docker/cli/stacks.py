@@ -1,0 +1,720 @@
+"""The stack commands heat-docker runs itself, for speed.
+
+``stack create``, ``update``, ``delete``, ``list``, ``show``, ``check``,
+``suspend`` and ``resume`` take python-heatclient's flags and print its
+columns, but talk to the engine with the standard library and wait for
+the action with their own progress display: importing heatclient's
+commands costs a second. Where a flag needs what only heatclient does
+(``--dry-run``, and the listing filters), the command hands its parsed
+arguments to heatclient's own implementation.
+"""
+
+import json
+import sys
+import time
+
+from cliff import columns
+from cliff import command
+from cliff import lister
+from cliff import show
+
+from heat_docker.cli import engine as engine_api
+from heat_docker.cli import progress
+
+POLL_SECONDS = (0.05, 0.1, 0.2)  # first polls come sooner
+
+SHORT_COLUMNS = [
+    'id',
+    'stack_name',
+    'description',
+    'creation_time',
+    'updated_time',
+    'stack_status',
+    'stack_status_reason',
+]
+LIST_COLUMNS = {
+    'ID': 'id',
+    'Stack Name': 'stack_name',
+    'Stack Status': 'stack_status',
+    'Creation Time': 'creation_time',
+    'Updated Time': 'updated_time',
+}
+
+
+class _Own:
+    """cliff's epilog names the distribution a command comes from, found by
+    reading every installed distribution's metadata (a sixth of a second);
+    heat-docker's own commands need no such note."""
+
+    def get_epilog(self):
+        return ''
+
+
+class Command(_Own, command.Command):
+    pass
+
+
+class Lister(_Own, lister.Lister):
+    pass
+
+
+class ShowOne(_Own, show.ShowOne):
+    pass
+
+
+class CommandFailed(Exception):
+    """Ends the command: its message goes to stderr, the exit status is 1."""
+
+
+class YamlColumn(columns.FormattableColumn):
+    def human_readable(self):
+        import yaml
+
+        return yaml.safe_dump(self._value, default_flow_style=False).rstrip()
+
+
+class JsonColumn(columns.FormattableColumn):
+    def human_readable(self):
+        return json.dumps(self._value)
+
+
+def _cell(value, formatter):
+    """A structured value as heatclient shows it in ``formatter``."""
+    if not isinstance(value, (dict, list)):
+        return value
+    if formatter == 'table':
+        return YamlColumn(value)
+    if formatter in ('shell', 'value', 'html'):
+        return JsonColumn(value)
+    return value
+
+
+def heatclient_command(module, name):
+    """python-heatclient's own command class ``name`` in
+    ``heatclient.osc.v1.``\\ ``module``."""
+    import importlib
+
+    return getattr(
+        importlib.import_module('heatclient.osc.v1.' + module), name
+    )
+
+
+def delegate(cmd, parsed_args, module, name):
+    """Run ``parsed_args`` through heatclient's implementation."""
+    implementation = heatclient_command(module, name)(cmd.app, cmd.app_args)
+    return implementation.take_action(parsed_args)
+
+
+def show_stack(app, path, formatter, short=False, resolve_outputs=True):
+    """Columns and values as heatclient's ``_show_stack`` gives them."""
+    resolve = not short and resolve_outputs
+    stack = app.engine.call(
+        'GET', path, resolve_outputs=None if resolve else 'False'
+    )['stack']
+    names = list(SHORT_COLUMNS)
+    if not short:
+        names.append('parameters')
+        if resolve:
+            names.append('outputs')
+        names.append('links')
+        names += [
+            k for k in stack if k not in names and k != 'template_description'
+        ]
+    return names, tuple(_cell(stack.get(n), formatter) for n in names)
+
+
+def stack_path(app, stack):
+    try:
+        return app.engine.stack_path(stack)
+    except engine_api.ApiError as exc:
+        if exc.status == 404:
+            raise CommandFailed('Stack not found: %s' % stack) from None
+        raise
+
+
+def _events(app, path, **query):
+    return app.engine.call('GET', path + '/events', **query)['events']
+
+
+def last_event_id(app, path):
+    events = _events(app, path, limit=1, sort_dir='desc')
+    return events[0]['id'] if events else None
+
+
+class Waiter:
+    """Waits for a stack's action to end, showing its progress."""
+
+    def __init__(self, cmd, parsed_args, action):
+        self.app = cmd.app
+        self.parsed_args = parsed_args
+        self.action = action
+        self.show_progress = progress.for_command(
+            self.app.stderr,
+            parsed_args.wait,
+            getattr(parsed_args, 'formatter', 'table') != 'table',
+            self.app.options.verbose_level > 1,
+            action,
+        )
+
+    def wait(self, path, marker):
+        """Follow the events after ``marker`` until the stack's own event
+        ends the action; the stack's status, or None for a stack deleted
+        and gone. Ctrl-C stops the waiting, not the action."""
+        name, stack_id = path.split('/')[1:3]
+        started = False
+        polls = 0
+        try:
+            while True:
+                try:
+                    events = _events(
+                        app=self.app, path=path, marker=marker, sort_dir='asc'
+                    )
+                except engine_api.ApiError as exc:
+                    if exc.status == 404 and self.action == 'DELETE':
+                        return None
+                    raise
+                for event in events:
+                    event['stack_id'] = stack_id
+                self.show_progress.events(events, name)
+                if events:
+                    marker = events[-1]['id']
+                for event in events:
+                    if (
+                        event['physical_resource_id'] != stack_id
+                        or event['logical_resource_id'] != name
+                    ):
+                        continue
+                    status = event['resource_status']
+                    if not status.startswith(self.action + '_'):
+                        continue
+                    # An action that takes over from one in progress (a
+                    # delete after an engine died) first ends that one.
+                    if status.endswith(progress.IN_PROGRESS):
+                        started = True
+                    elif started:
+                        return status
+                time.sleep(POLL_SECONDS[min(polls, len(POLL_SECONDS) - 1)])
+                polls += 1
+        except KeyboardInterrupt:
+            self.show_progress.close()
+            self.app.stderr.write(
+                '\nStopped waiting. The %s of stack %s goes on in the '
+                'engine; to cancel it: heat-docker stack cancel %s%s\n'
+                % (
+                    self.action,
+                    name,
+                    '--no-rollback ' if self.action == 'CREATE' else '',
+                    name,
+                )
+            )
+            raise
+        finally:
+            self.show_progress.close()
+
+    def failed(self, path, stack_status):
+        """What failed: the failed resources and their reasons, or the
+        stack's own reason when no resource failed."""
+        stack = self.app.engine.call('GET', path, resolve_outputs='False')[
+            'stack'
+        ]
+        resources = self.app.engine.call(
+            'GET', path + '/resources', nested_depth=5
+        )['resources']
+        lines = ['Stack %s %s' % (stack['stack_name'], stack_status)]
+        lines += [
+            '%s: %s: %s'
+            % (
+                r['resource_name'],
+                r['resource_status'],
+                r['resource_status_reason'],
+            )
+            for r in resources
+            if r['resource_status'].endswith(progress.FAILED)
+        ] or [stack['stack_status_reason']]
+        return '\n'.join(lines)
+
+    def run(self, path, marker):
+        """Wait if --wait asked; a failed action ends the command."""
+        if not self.parsed_args.wait:
+            return
+        status = self.wait(path, marker)
+        if status and status.endswith(progress.FAILED):
+            raise CommandFailed(self.failed(path, status))
+
+
+def _stack_fields(parsed_args, existing=False):
+    """The request body heatclient's create and update send."""
+    from heatclient.common import template_utils
+    from heatclient.common import utils as heat_utils
+
+    if parsed_args.files_container:
+        raise CommandFailed(
+            '--files-container needs Swift; heat-docker has no Swift.'
+        )
+    template_files, template = template_utils.process_template_path(
+        parsed_args.template, existing=existing
+    )
+    env_file_names = []
+    env_files, environment = (
+        template_utils.process_multiple_environments_and_files(
+            env_paths=parsed_args.environment,
+            env_list_tracker=env_file_names,
+        )
+    )
+    fields = {
+        'parameters': heat_utils.format_all_parameters(
+            parsed_args.parameter,
+            parsed_args.parameter_file,
+            parsed_args.template,
+        ),
+        'template': template,
+        'files': {**template_files, **env_files},
+        'environment': environment,
+    }
+    if env_file_names:
+        fields['environment_files'] = env_file_names
+    if parsed_args.tags:
+        fields['tags'] = parsed_args.tags
+    if parsed_args.timeout:
+        fields['timeout_mins'] = parsed_args.timeout
+    return fields, template_utils
+
+
+def _add_input_arguments(parser, verb, template_required):
+    parser.add_argument(
+        '-e',
+        '--environment',
+        metavar='<environment>',
+        action='append',
+        help='Path to the environment. Can be specified multiple times',
+    )
+    parser.add_argument(
+        '-s',
+        '--files-container',
+        metavar='<files-container>',
+        help='Swift files container name (not available: no Swift here)',
+    )
+    parser.add_argument(
+        '--timeout',
+        metavar='<timeout>',
+        type=int,
+        help='Stack %s timeout in minutes' % verb,
+    )
+    parser.add_argument(
+        '--parameter',
+        metavar='<key=value>',
+        action='append',
+        help='Parameter values used to create the stack. This can be '
+        'specified multiple times',
+    )
+    parser.add_argument(
+        '--parameter-file',
+        metavar='<key=file>',
+        action='append',
+        help='Parameter values from file used to create the stack. This '
+        'can be specified multiple times. Parameter values would be the '
+        'content of the file',
+    )
+    parser.add_argument(
+        '--tags',
+        metavar='<tag1,tag2...>',
+        help='A list of tags to associate with the stack',
+    )
+    parser.add_argument(
+        '-t',
+        '--template',
+        metavar='<template>',
+        required=template_required,
+        help='Path to the template',
+    )
+
+
+def _add_hook_argument(parser, hook):
+    parser.add_argument(
+        '--' + hook,
+        metavar='<resource>',
+        action='append',
+        help='Name of a resource to set a %s hook to. Resources in nested '
+        'stacks can be set using slash as a separator: '
+        '``nested_stack/another/my_resource``. You can use wildcards to '
+        'match multiple stacks or resources: ``nested_stack/an*/*_resource``.'
+        ' This can be specified multiple times' % hook,
+    )
+
+
+def _add_wait_argument(parser, help_text):
+    parser.add_argument(
+        '--wait',
+        action='store_true',
+        help=help_text + '; shows the progress, and exits non-zero if it '
+        'fails. Ctrl-C stops the waiting; the action goes on',
+    )
+
+
+class CreateStack(ShowOne):
+    """Create a stack."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        _add_input_arguments(parser, 'creating', template_required=True)
+        _add_hook_argument(parser, 'pre-create')
+        parser.add_argument(
+            '--enable-rollback',
+            action='store_true',
+            help='Enable rollback on create/update failure',
+        )
+        _add_wait_argument(
+            parser, 'Wait until stack goes to CREATE_COMPLETE or CREATE_FAILED'
+        )
+        parser.add_argument(
+            '--poll',
+            metavar='SECONDS',
+            type=int,
+            default=5,
+            help='Accepted for compatibility; progress is polled sooner',
+        )
+        parser.add_argument(
+            '--dry-run',
+            action='store_true',
+            help='Do not actually perform the stack create, but show what '
+            'would be created',
+        )
+        parser.add_argument(
+            'name', metavar='<stack-name>', help='Name of the stack to create'
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        if parsed_args.dry_run:
+            return delegate(self, parsed_args, 'stack', 'CreateStack')
+        fields, template_utils = _stack_fields(parsed_args)
+        if parsed_args.pre_create:
+            template_utils.hooks_to_env(
+                fields['environment'], parsed_args.pre_create, 'pre-create'
+            )
+        fields['stack_name'] = parsed_args.name
+        fields['disable_rollback'] = not parsed_args.enable_rollback
+        created = self.app.engine.call('POST', 'stacks', fields)['stack']
+        path = 'stacks/%s/%s' % (parsed_args.name, created['id'])
+        Waiter(self, parsed_args, 'CREATE').run(path, None)
+        return show_stack(self.app, path, parsed_args.formatter, short=True)
+
+
+class UpdateStack(ShowOne):
+    """Update a stack."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        _add_input_arguments(parser, 'update', template_required=False)
+        _add_hook_argument(parser, 'pre-update')
+        parser.add_argument(
+            '--rollback',
+            metavar='<value>',
+            default='keep',
+            choices=['enabled', 'disabled', 'keep'],
+            help='Set rollback on update failure. Value "enabled" sets '
+            'rollback to enabled. Value "disabled" sets rollback to '
+            'disabled. Value "keep" uses the value of existing stack to be '
+            'updated.',
+        )
+        parser.add_argument(
+            '--dry-run',
+            action='store_true',
+            help='Do not actually perform the stack update, but show what '
+            'would be changed: which resources would be updated in place, '
+            'replaced, added or deleted',
+        )
+        parser.add_argument(
+            '--show-nested',
+            default=False,
+            action='store_true',
+            help='Show nested stacks when performing --dry-run',
+        )
+        parser.add_argument(
+            '--existing',
+            action='store_true',
+            help='Re-use the template, parameters and environment of the '
+            'current stack. If the template argument is omitted then the '
+            'existing template is used. If no --environment is specified '
+            'then the existing environment is used. Parameters specified in '
+            '--parameter will patch over the existing values in the current '
+            'stack. Parameters omitted will keep the existing values',
+        )
+        parser.add_argument(
+            '--clear-parameter',
+            metavar='<parameter>',
+            action='append',
+            help='Remove the parameters from the set of parameters of '
+            'current stack for the stack-update. The default value in the '
+            'template will be used. This can be specified multiple times',
+        )
+        parser.add_argument(
+            'stack', metavar='<stack>', help='Name or ID of stack to update'
+        )
+        _add_wait_argument(
+            parser, 'Wait until stack goes to UPDATE_COMPLETE or UPDATE_FAILED'
+        )
+        parser.add_argument(
+            '--converge',
+            action='store_true',
+            help='Stack update with observe on reality.',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        if parsed_args.dry_run:
+            return delegate(self, parsed_args, 'stack', 'UpdateStack')
+        if not (parsed_args.template or parsed_args.existing):
+            raise CommandFailed('Specify --template or --existing.')
+        fields, template_utils = _stack_fields(
+            parsed_args, existing=parsed_args.existing
+        )
+        if parsed_args.pre_update:
+            template_utils.hooks_to_env(
+                fields['environment'], parsed_args.pre_update, 'pre-update'
+            )
+        if parsed_args.clear_parameter:
+            fields['clear_parameters'] = list(parsed_args.clear_parameter)
+        if parsed_args.rollback != 'keep':
+            fields['disable_rollback'] = parsed_args.rollback == 'disabled'
+        if parsed_args.converge:
+            fields['converge'] = True
+        path = stack_path(self.app, parsed_args.stack)
+        marker = last_event_id(self.app, path) if parsed_args.wait else None
+        self.app.engine.call(
+            'PATCH' if parsed_args.existing else 'PUT', path, fields
+        )
+        Waiter(self, parsed_args, 'UPDATE').run(path, marker)
+        return show_stack(self.app, path, parsed_args.formatter, short=True)
+
+
+class DeleteStack(Command):
+    """Delete stack(s)."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'stack',
+            metavar='<stack>',
+            nargs='+',
+            help='Stack(s) to delete (name or ID)',
+        )
+        parser.add_argument(
+            '-y',
+            '--yes',
+            action='store_true',
+            help='Skip yes/no prompt (assume yes)',
+        )
+        _add_wait_argument(parser, 'Wait for stack delete to complete')
+        return parser
+
+    def take_action(self, parsed_args):
+        if not parsed_args.yes and sys.stdin.isatty():
+            try:
+                answer = input(
+                    'Are you sure you want to delete this stack(s) [y/N]? '
+                )
+            except (EOFError, KeyboardInterrupt):
+                return
+            if not answer.lower().startswith('y'):
+                return
+        failures = 0
+        waiting = []
+        for name in parsed_args.stack:
+            try:
+                path = stack_path(self.app, name)
+                marker = (
+                    last_event_id(self.app, path) if parsed_args.wait else None
+                )
+                self.app.engine.call('DELETE', path)
+                waiting.append((path, marker))
+            except (engine_api.ApiError, CommandFailed) as exc:
+                failures += 1
+                self.app.stderr.write('%s\n' % exc)
+        for path, marker in waiting:
+            try:
+                Waiter(self, parsed_args, 'DELETE').run(path, marker)
+            except (engine_api.ApiError, CommandFailed) as exc:
+                failures += 1
+                self.app.stderr.write('%s\n' % exc)
+        if failures:
+            raise CommandFailed(
+                'Unable to delete %d of the %d stacks.'
+                % (failures, len(parsed_args.stack))
+            )
+
+
+class ListStack(Lister):
+    """List stacks."""
+
+    FILTERS = (
+        'deleted',
+        'nested',
+        'hidden',
+        'properties',
+        'project',
+        'tags',
+        'limit',
+        'marker',
+        'sort',
+        'all_projects',
+        'long',
+    )
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        for flag, help_text in (
+            ('--deleted', 'Include soft-deleted stacks in the stack listing'),
+            ('--nested', 'Include nested stacks in the stack listing'),
+            ('--hidden', 'Include hidden stacks in the stack listing'),
+            ('--all-projects', 'Include all projects (admin only)'),
+            ('--short', 'List fewer fields in output'),
+            ('--long', 'List additional fields in output'),
+        ):
+            parser.add_argument(flag, action='store_true', help=help_text)
+        parser.add_argument(
+            '--property',
+            dest='properties',
+            metavar='<key=value>',
+            action='append',
+            help='Filter properties to apply on returned stacks (repeat to '
+            'filter on multiple properties)',
+        )
+        parser.add_argument(
+            '--project',
+            metavar='<project>',
+            help='Filter stacks by project (name or ID) (admin only)',
+        )
+        parser.add_argument(
+            '--project-domain',
+            metavar='<project-domain>',
+            help='Domain the project belongs to (name or ID)',
+        )
+        parser.add_argument(
+            '--tags',
+            metavar='<tag1,tag2...>',
+            help='List of tags to filter by',
+        )
+        parser.add_argument(
+            '--tag-mode',
+            metavar='<mode>',
+            help='Method of filtering tags: "any", "not", or "not-any"',
+        )
+        parser.add_argument(
+            '--limit',
+            metavar='<limit>',
+            type=int,
+            help='The number of stacks returned',
+        )
+        parser.add_argument(
+            '--marker',
+            metavar='<id>',
+            help='Only return stacks that appear after the given ID',
+        )
+        parser.add_argument(
+            '--sort',
+            metavar='<key>[:<direction>]',
+            help='Sort output by selected keys and directions (asc or desc)',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        if any(getattr(parsed_args, f) for f in self.FILTERS):
+            return delegate(self, parsed_args, 'stack', 'ListStack')
+        names = list(LIST_COLUMNS)
+        if parsed_args.short:
+            names = names[:3]
+        stacks = self.app.engine.call('GET', 'stacks')['stacks']
+        return names, [
+            tuple(s.get(LIST_COLUMNS[n]) for n in names) for s in stacks
+        ]
+
+
+class ShowStack(ShowOne):
+    """Show stack details."""
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'stack', metavar='<stack>', help='Stack to display (name or ID)'
+        )
+        parser.add_argument(
+            '--no-resolve-outputs',
+            action='store_true',
+            help='Do not resolve outputs of the stack.',
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        return show_stack(
+            self.app,
+            stack_path(self.app, parsed_args.stack),
+            parsed_args.formatter,
+            resolve_outputs=not parsed_args.no_resolve_outputs,
+        )
+
+
+class _StackAction(Lister):
+    """Run an action on stacks, and list them after it."""
+
+    action = None
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'stack',
+            metavar='<stack>',
+            nargs='+',
+            help='Stack(s) to %s (name or ID)' % self.action.lower(),
+        )
+        _add_wait_argument(
+            parser, 'Wait for %s to complete' % self.action.lower()
+        )
+        return parser
+
+    def take_action(self, parsed_args):
+        rows = []
+        for name in parsed_args.stack:
+            path = stack_path(self.app, name)
+            marker = (
+                last_event_id(self.app, path) if parsed_args.wait else None
+            )
+            self.app.engine.call(
+                'POST', path + '/actions', {self.action.lower(): None}
+            )
+            Waiter(self, parsed_args, self.action).run(path, marker)
+            stack = self.app.engine.call('GET', path, resolve_outputs='False')[
+                'stack'
+            ]
+            rows.append(tuple(stack.get(k) for k in LIST_COLUMNS.values()))
+        return tuple(LIST_COLUMNS), rows
+
+
+class CheckStack(_StackAction):
+    """Check a stack."""
+
+    action = 'CHECK'
+
+
+class SuspendStack(_StackAction):
+    """Suspend a stack."""
+
+    action = 'SUSPEND'
+
+
+class ResumeStack(_StackAction):
+    """Resume a stack."""
+
+    action = 'RESUME'
+
+
+COMMANDS = {
+    'stack create': CreateStack,
+    'stack update': UpdateStack,
+    'stack delete': DeleteStack,
+    'stack list': ListStack,
+    'stack show': ShowStack,
+    'stack check': CheckStack,
+    'stack suspend': SuspendStack,
+    'stack resume': ResumeStack,
+}

@@ -1,0 +1,84 @@
+"""What the warm engine and the ``heat-docker`` command agree on.
+
+One engine serves one state directory: Heat's v1 REST API on a unix
+socket there, plus a small control API under :data:`CONTROL_PATH`. This
+module is shared by both sides and imports nothing heavy: the command
+must start in a few hundredths of a second.
+"""
+
+import hashlib
+import json
+import os
+import sys
+
+STATE_ENV = 'HEAT_DOCKER_STATE_DIR'
+IDLE_ENV = 'HEAT_DOCKER_ENGINE_IDLE_TIMEOUT'
+IDLE_SECONDS = 600
+
+SOCKET = 'engine.sock'
+# Held (flock) by the running engine for its whole life.
+LOCK = 'engine.lock'
+# Held by a command while it starts an engine, so that racing commands
+# start one.
+START_LOCK = 'engine-start.lock'
+ENGINE_LOG = 'engine.log'
+HEAT_LOG = 'heat.log'
+
+CONTROL_PATH = '/heat-docker/engine'
+# heat-api's noauth pipeline takes every request as project "admin".
+API_PREFIX = '/v1/admin'
+
+# The environment an engine is started with that changes what it does: an
+# engine started with other values is replaced once its actions end.
+SETTINGS_ENV = (
+    'DOCKER_HOST',
+    'DOCKER_TLS_VERIFY',
+    'DOCKER_CERT_PATH',
+    'DOCKER_CONFIG',
+    'HEAT_DOCKER_DEBUG',
+)
+
+
+def default_state_dir():
+    if os.environ.get(STATE_ENV):
+        return os.environ[STATE_ENV]
+    base = os.environ.get('XDG_STATE_HOME') or os.path.expanduser(
+        '~/.local/state'
+    )
+    return os.path.join(base, 'heat-docker')
+
+
+def version():
+    import heat_docker
+
+    return heat_docker.__version__
+
+
+def settings(environ=None):
+    """The engine-relevant settings of ``environ``, and a digest of them
+    with the version and the Python that runs the engine."""
+    environ = os.environ if environ is None else environ
+    values = {name: environ.get(name) for name in SETTINGS_ENV}
+    digest = hashlib.sha256(
+        json.dumps(
+            [version(), os.path.realpath(sys.executable), values],
+            sort_keys=True,
+        ).encode()
+    ).hexdigest()[:16]
+    return values, digest
+
+
+def idle_seconds(environ=None):
+    environ = os.environ if environ is None else environ
+    value = environ.get(IDLE_ENV)
+    if not value:
+        return IDLE_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ValueError(
+            '%s must be a number of seconds, not %r' % (IDLE_ENV, value)
+        ) from None
+    if seconds <= 0:
+        raise ValueError('%s must be more than 0, not %r' % (IDLE_ENV, value))
+    return seconds

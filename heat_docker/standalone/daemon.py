@@ -1,0 +1,367 @@
+"""The warm engine: Heat's engine and heat-api in one long-lived process.
+
+One engine serves one state directory, as dockerd serves one data root.
+The ``heat-docker`` command starts it on first use (``python -m
+heat_docker.standalone.daemon --state-dir DIR``) and talks to it on the
+unix socket ``DIR/engine.sock`` (mode 0600): Heat's own v1 REST API,
+heat-api's WSGI application with its ``noauth`` pipeline, plus a small
+control API under :data:`~heat_docker.engine_protocol.CONTROL_PATH`
+(status, retire, orphans). ``heat-docker serve`` runs the same engine in
+the foreground and adds a TCP listener on 127.0.0.1 for the openstack CLI.
+
+The engine holds ``DIR/engine.lock`` for its life, so a state directory
+has one engine at most. It exits after an idle time with no action in
+progress, and when retired (``heat-docker engine stop``, or a command of
+another version or settings) once its actions in progress have ended.
+At start it fails the actions a dead engine left in progress.
+"""
+
+import argparse
+import datetime
+import fcntl
+import json
+import os
+import signal
+import socket
+import socketserver
+import sys
+import threading
+import time
+from wsgiref import simple_server
+
+from heat_docker import engine_protocol as protocol
+
+LOOPBACK = '127.0.0.1'
+CHECK_SECONDS = 0.5
+DEAD_ENGINE_REASON = 'Engine went down during stack %s'
+
+
+class EngineRunning(RuntimeError):
+    """Another engine holds the state directory."""
+
+
+class _QuietHandler(simple_server.WSGIRequestHandler):
+    def log_message(self, format, *args):
+        from oslo_log import log as logging
+
+        logging.getLogger(__name__).debug(
+            '%s %s', self.address_string(), format % args
+        )
+
+
+class _UnixHandler(_QuietHandler):
+    def setup(self):
+        super().setup()
+        # A unix socket's peer has no address; WSGI wants one.
+        self.client_address = ('local', 0)
+
+
+class _TCPServer(socketserver.ThreadingMixIn, simple_server.WSGIServer):
+    daemon_threads = True
+
+
+class _UnixServer(_TCPServer):
+    address_family = socket.AF_UNIX
+
+    def server_bind(self):
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = 'localhost', 0
+        self.setup_environ()
+
+
+def _heat_api(state_dir):
+    """heat-api's WSGI application, its noauth pipeline: every request is
+    the local admin's."""
+    from heat.common import config as heat_config
+    from oslo_config import cfg
+
+    from heat_docker import standalone
+
+    # There is no Keystone. Heat asks the service catalog which OpenStack
+    # services (and so resource types) exist: one that is not empty but
+    # lists no endpoints answers "none" at once.
+    token_file = os.path.join(state_dir, 'noauth-token.json')
+    with open(token_file, 'w') as out:
+        json.dump(
+            {'token': {'catalog': [{'type': 'identity', 'endpoints': []}]}},
+            out,
+        )
+    conf = cfg.CONF
+    conf.set_override('token_response', token_file, group='noauth')
+    conf.set_override('flavor', 'noauth', group='paste_deploy')
+    conf.set_override(
+        'api_paste_config',
+        os.path.join(standalone.HEAT_ETC, 'api-paste.ini'),
+        group='paste_deploy',
+    )
+    # noauth grants the admin role only; the new default policies also
+    # want reader/member roles scoped to a project.
+    conf.set_override('enforce_new_defaults', False, group='oslo_policy')
+    return heat_config.load_paste_app('heat-api')
+
+
+def fail_dead_actions(context):
+    """Fail what a dead engine left in progress, as Heat's engine does at
+    start for legacy stacks (convergence stacks are left IN_PROGRESS
+    there, for another live engine to take over). This engine holds the
+    state directory alone, so every action in progress is a dead one's.
+    Their resources lose the dead engine's locks, so that a delete or a
+    converging update takes them over at once."""
+    from heat.db import api as db_api
+    from heat.db import models
+    from heat.engine import stack as parser
+    from heat.objects import stack as stack_object
+
+    stacks = stack_object.Stack.get_all(
+        context, filters={'status': parser.Stack.IN_PROGRESS}, show_nested=True
+    )
+    failed = []
+    for stored in stacks:
+        reason = DEAD_ENGINE_REASON % stored.action
+        stack = parser.Stack.load(context, stack=stored)
+        stack.reset_stack_and_resources_in_progress(reason)
+        failed.append(stored.id)
+    with db_api.context_manager.writer.using(context) as session:
+        session.query(models.Resource).filter(
+            models.Resource.status == parser.Stack.IN_PROGRESS
+        ).update(
+            {'status': parser.Stack.FAILED, 'engine_id': None},
+            synchronize_session=False,
+        )
+        session.query(models.Resource).filter(
+            models.Resource.engine_id.isnot(None)
+        ).update({'engine_id': None}, synchronize_session=False)
+        session.query(models.StackLock).delete(synchronize_session=False)
+    return failed
+
+
+def actions_in_progress(context):
+    """Names of the top-level stacks with an action in progress."""
+    from heat.objects import stack as stack_object
+
+    return sorted(
+        s.name
+        for s in stack_object.Stack.get_all(
+            context, filters={'status': 'IN_PROGRESS'}, show_nested=True
+        )
+        if s.owner_id is None
+    )
+
+
+class Engine:
+    """The WSGI application served: heat-api, behind the control API, and
+    the bookkeeping of requests that decides when the engine may exit."""
+
+    def __init__(self, heat, api, idle_seconds):
+        self.heat = heat
+        self.api = api
+        self.idle_seconds = idle_seconds
+        self.values, self.digest = protocol.settings()
+        self.started = time.time()
+        self.retiring = False
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._last_request = time.monotonic()
+
+    def __call__(self, environ, start_response):
+        path = environ.get('PATH_INFO', '')
+        if path.startswith(protocol.CONTROL_PATH):
+            return self._control(environ, path, start_response)
+        with self._lock:
+            self._in_flight += 1
+        try:
+            return list(self.api(environ, start_response))
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                self._last_request = time.monotonic()
+
+    def status(self):
+        return {
+            'pid': os.getpid(),
+            'version': protocol.version(),
+            'settings': self.values,
+            'settings_digest': self.digest,
+            'state_dir': self.heat.state_dir,
+            'started': datetime.datetime.fromtimestamp(
+                self.started, datetime.timezone.utc
+            ).isoformat(timespec='seconds'),
+            'uptime': round(time.time() - self.started, 1),
+            'idle_timeout': self.idle_seconds,
+            'retiring': self.retiring,
+            'actions_in_progress': actions_in_progress(self.heat.context),
+        }
+
+    def _control(self, environ, path, start_response):
+        method = environ['REQUEST_METHOD']
+        what = path[len(protocol.CONTROL_PATH) :].strip('/')
+        if (method, what) == ('GET', ''):
+            return _json(start_response, '200 OK', self.status())
+        if (method, what) == ('POST', 'retire'):
+            self.retiring = True
+            return _json(start_response, '200 OK', self.status())
+        if (method, what) == ('POST', 'orphans'):
+            length = int(environ.get('CONTENT_LENGTH') or 0)
+            body = json.loads(environ['wsgi.input'].read(length) or '{}')
+            return _json(start_response, '200 OK', self._orphans(**body))
+        return _json(
+            start_response,
+            '404 Not Found',
+            {'error': '%s %s is not a control request' % (method, path)},
+        )
+
+    def _orphans(self, endpoints=None, remove=False):
+        from heat_docker import client as docker_client
+        from heat_docker import orphans
+
+        rows = []
+        for endpoint in endpoints or [docker_client.resolve_endpoint()]:
+            client = docker_client.connect(endpoint)
+            for orphan in orphans.find(self.heat.context, client):
+                if remove:
+                    orphans.remove(client, orphan)
+                rows.append([endpoint, *orphan])
+        return {'columns': ['Endpoint', *orphans.COLUMNS], 'rows': rows}
+
+    def may_exit(self):
+        """Whether nothing is in flight and it is time: retired, or idle."""
+        with self._lock:
+            if self._in_flight:
+                return False
+            idle = time.monotonic() - self._last_request
+        if not (self.retiring or idle >= self.idle_seconds):
+            return False
+        return not actions_in_progress(self.heat.context)
+
+
+def _json(start_response, status, body):
+    data = json.dumps(body).encode()
+    start_response(
+        status,
+        [
+            ('Content-Type', 'application/json'),
+            ('Content-Length', str(len(data))),
+        ],
+    )
+    return [data]
+
+
+def _hold(state_dir):
+    """The state directory's engine lock, or EngineRunning."""
+    lock = open(os.path.join(state_dir, protocol.LOCK), 'a+')
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or 'unknown'
+        lock.close()
+        raise EngineRunning(
+            'an engine already serves %s (pid %s)' % (state_dir, holder)
+        ) from None
+    lock.truncate(0)
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return lock
+
+
+def _serve_unix(engine, state_dir):
+    path = os.path.join(state_dir, protocol.SOCKET)
+    if os.path.exists(path):
+        os.unlink(path)  # left by a dead engine; the lock says so
+    server = _UnixServer(path, _UnixHandler)
+    os.chmod(path, 0o600)
+    server.set_app(engine)
+    return server
+
+
+def _serve_tcp(engine, port):
+    server = simple_server.make_server(
+        LOOPBACK, port, engine, _TCPServer, _QuietHandler
+    )
+    return server
+
+
+def run(state_dir, port=None, debug=False, announce=None, idle=True):
+    """Run the engine for ``state_dir`` until it may exit or is stopped.
+
+    With ``port``, heat-api is also served on 127.0.0.1:``port`` (0 picks
+    one); ``announce(port)`` is called once everything listens. Without
+    ``idle``, it does not exit when idle (``heat-docker serve``).
+    """
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    os.umask(0o077)
+    lock = _hold(state_dir)
+    from heat_docker import standalone
+
+    heat = standalone.boot(
+        state_dir,
+        log_file=os.path.join(state_dir, protocol.HEAT_LOG),
+        debug=debug,
+    )
+    from oslo_log import log as logging
+
+    log = logging.getLogger(__name__)
+    failed = fail_dead_actions(heat.context)
+    if failed:
+        log.warning(
+            'Failed %d stacks a dead engine left in progress', len(failed)
+        )
+    engine = Engine(
+        heat,
+        _heat_api(state_dir),
+        protocol.idle_seconds() if idle else float('inf'),
+    )
+    servers = [_serve_unix(engine, state_dir)]
+    if port is not None:
+        servers.append(_serve_tcp(engine, port))
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def stop_now(signum, frame):
+        engine.stopping.set()
+
+    signal.signal(signal.SIGTERM, stop_now)
+    signal.signal(signal.SIGINT, stop_now)
+    log.info(
+        'heat-docker %s engine (pid %d) serves %s',
+        protocol.version(),
+        os.getpid(),
+        state_dir,
+    )
+    if announce:
+        announce(servers[-1].server_address[1] if port is not None else None)
+    try:
+        while not engine.stopping.wait(CHECK_SECONDS):
+            if engine.may_exit():
+                break
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()
+        os.unlink(os.path.join(state_dir, protocol.SOCKET))
+        heat.stop()
+        log.info('engine (pid %d) stopped', os.getpid())
+        lock.close()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog='python -m heat_docker.standalone.daemon',
+        description=__doc__.split('\n\n')[0],
+    )
+    parser.add_argument('--state-dir', required=True)
+    args = parser.parse_args(argv)
+    try:
+        run(
+            os.path.abspath(args.state_dir),
+            debug=bool(os.environ.get('HEAT_DOCKER_DEBUG')),
+        )
+    except EngineRunning as exc:
+        sys.stderr.write('%s\n' % exc)
+        return 75  # EX_TEMPFAIL: the command talks to the engine that runs
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
