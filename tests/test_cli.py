@@ -295,8 +295,8 @@ def test_validate_names_the_bad_property(heat_docker, tmp_path):
     message = failed(heat_docker('template', 'validate', '-t', template))
     # As the openstack CLI prints it (python-heatclient's own command).
     assert message.strip() == (
-        'ERROR: Property error: resources.web.properties.memory: must be a size '
-        'in bytes, or with a unit: 512k, 64m, 1.5g'
+        'ERROR: Property error: resources.web.properties.memory: must be a '
+        'size in bytes, or with a unit: 512k, 64m, 1.5g'
     )
 
 

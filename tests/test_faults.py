@@ -26,7 +26,7 @@ from test_cli import succeeded
 import yaml
 
 # PID 1 ignores SIGTERM: a delete waits out its 3 s grace, time enough to
-# kill the command in the middle of it.
+# kill the engine in the middle of it.
 STUBBORN = ['sleep', '86400']
 
 
@@ -59,16 +59,19 @@ def _background(state, docker_host, *args):
     )
 
 
-def _killed_when(state, docker_host, until, *args):
-    """Start ``heat-docker ARGS``; SIGKILL it once ``until()`` holds."""
+def _engine_killed_when(state, docker_host, until, *args):
+    """Start ``heat-docker ARGS``; SIGKILL the engine it talks to once
+    ``until()`` holds. The command, still waiting, meets a new engine:
+    its stderr and exit status."""
     process = _background(state, docker_host, *args)
     deadline = time.monotonic() + 60
     while not until():
         assert time.monotonic() < deadline, 'the moment never came'
         assert process.poll() is None, 'the command ended first'
         time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.communicate()
+    os.kill(int((state / 'engine.lock').read_text()), signal.SIGKILL)
+    _out, err = process.communicate(timeout=120)
+    return process.returncode, err
 
 
 def test_engine_killed_mid_create_then_delete_leaves_nothing(
@@ -76,10 +79,26 @@ def test_engine_killed_mid_create_then_delete_leaves_nothing(
 ):
     name = 'fault-%s' % uuid.uuid4().hex[:8]
     state = tmp_path / 'state'
-    create = ['stack', 'create', name, '-t', _template(tmp_path, 6)]
-    _killed_when(
+    create = ['stack', 'create', name, '-t', _template(tmp_path, 6), '--wait']
+    code, err = _engine_killed_when(
         state, docker_host, lambda: owned_containers(api, name), *create
     )
+    # The next engine fails what the dead one left in progress.
+    assert code == 1
+    assert 'Stack %s CREATE_FAILED' % name in err
+    assert 'Engine went down during stack CREATE' in err
+    shown = run(
+        state,
+        'stack',
+        'show',
+        name,
+        '-f',
+        'value',
+        '-c',
+        'stack_status',
+        docker_host=docker_host,
+    )
+    assert succeeded(shown).strip() == 'CREATE_FAILED'
     delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
 
@@ -106,10 +125,40 @@ def test_engine_killed_mid_delete_then_delete_leaves_nothing(
         )
 
     delete = ['stack', 'delete', name, '--yes', '--wait']
-    _killed_when(state, docker_host, stop_signal_sent, *delete)
+    code, err = _engine_killed_when(
+        state, docker_host, stop_signal_sent, *delete
+    )
+    assert code == 1
+    assert 'Engine went down during stack DELETE' in err
     assert owned_containers(api, name), 'the delete ended before the kill'
     deleted = delete_stack(state, name, docker_host)
     assert 'DELETE_COMPLETE' in deleted.stderr
+    assert owned_containers(api, name) == []
+
+
+def test_update_converge_recovers_a_create_its_engine_died_in(
+    tmp_path, api, docker_host
+):
+    name = 'fault-%s' % uuid.uuid4().hex[:8]
+    state = tmp_path / 'state'
+    template = _template(tmp_path, 6)
+    create = ['stack', 'create', name, '-t', template, '--wait']
+    _engine_killed_when(
+        state, docker_host, lambda: owned_containers(api, name), *create
+    )
+    updated = run(
+        state,
+        'stack',
+        'update',
+        name,
+        '--existing',
+        '--converge',
+        '--wait',
+        docker_host=docker_host,
+    )
+    succeeded(updated)
+    assert len(owned_containers(api, name)) == 6
+    delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
 
 

@@ -25,6 +25,7 @@ from heat_docker import engine_protocol as protocol
 # seconds, more on a loaded machine.
 START_SECONDS = 120
 START_POLL_SECONDS = 0.02
+RESPAWN_SECONDS = 0.2
 REQUEST_SECONDS = 300
 LOG_TAIL_LINES = 20
 
@@ -224,28 +225,18 @@ class Engine:
             if status is not None:
                 return status
             log_path = os.path.join(self.state_dir, protocol.ENGINE_LOG)
-            with open(log_path, 'ab') as log:
-                offset = log.tell()
-                process = subprocess.Popen(
-                    [
-                        sys.executable,
-                        '-m',
-                        'heat_docker.standalone.daemon',
-                        '--state-dir',
-                        self.state_dir,
-                    ],
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=log,
-                    start_new_session=True,
-                )
+            process, offset = self._spawn(log_path)
             deadline = time.monotonic() + START_SECONDS
             while True:
                 status = self.status()
                 if status is not None:
                     return status
                 code = process.poll()
-                if code is not None and code != 75:
+                if code == 75:
+                    # An engine that was exiting still held the directory.
+                    time.sleep(RESPAWN_SECONDS)
+                    process, offset = self._spawn(log_path)
+                elif code is not None:
                     raise EngineError(
                         'The engine for %s exited at start (status %d). '
                         'The end of %s:\n%s'
@@ -268,6 +259,24 @@ class Engine:
                         )
                     )
                 time.sleep(START_POLL_SECONDS)
+
+    def _spawn(self, log_path):
+        with open(log_path, 'ab') as log:
+            offset = log.tell()
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    '-m',
+                    'heat_docker.standalone.daemon',
+                    '--state-dir',
+                    self.state_dir,
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
+        return process, offset
 
     def heatclient(self):
         """python-heatclient's client, on the engine's socket: for the

@@ -296,7 +296,15 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         if values['image'].startswith(SNAPSHOT_REPOSITORY + ':'):
             # Restored from a snapshot: its images go with the stack.
             self.data_set(SNAPSHOT_DATA, values['image'])
-        self._create_container(client, values)
+        try:
+            if self.resource_id is None:
+                self._create_container(client, values)
+            # A container created just before its engine stopped answering
+            # is started once it answers again.
+            client.start(self.resource_id)
+        except UNANSWERED as exc:
+            self._unanswered(progress, exc)
+            return
         progress.started = time.monotonic()
 
     def _create_container(self, client, values):
@@ -342,7 +350,6 @@ class DockerContainer(confinement.Confinement, resource.Resource):
                 ipv4_address=ipam.get('IPv4Address'),
                 ipv6_address=ipam.get('IPv6Address'),
             )
-        client.start(self.resource_id)
 
     def _ensure_image(self, client, values):
         image = values['image']

@@ -33,6 +33,7 @@ from heat_docker import engine_protocol as protocol
 
 LOOPBACK = '127.0.0.1'
 CHECK_SECONDS = 0.5
+RETIRED_QUIET_SECONDS = 1.5
 DEAD_ENGINE_REASON = 'Engine went down during stack %s'
 
 
@@ -188,7 +189,11 @@ class Engine:
                 self.started, datetime.timezone.utc
             ).isoformat(timespec='seconds'),
             'uptime': round(time.time() - self.started, 1),
-            'idle_timeout': self.idle_seconds,
+            'idle_timeout': (
+                None
+                if self.idle_seconds == float('inf')
+                else self.idle_seconds
+            ),
             'retiring': self.retiring,
             'actions_in_progress': actions_in_progress(self.heat.context),
         }
@@ -230,7 +235,11 @@ class Engine:
             if self._in_flight:
                 return False
             idle = time.monotonic() - self._last_request
-        if not (self.retiring or idle >= self.idle_seconds):
+        # A retired engine still waits out a short quiet spell: commands
+        # waiting on its last action come back for the events that end it.
+        if idle < (
+            RETIRED_QUIET_SECONDS if self.retiring else self.idle_seconds
+        ):
             return False
         return not actions_in_progress(self.heat.context)
 
