@@ -45,13 +45,12 @@ class EventLines(Quiet):
 class ResourceTable(Quiet):
     """One line per resource, redrawn in place."""
 
-    def __init__(self, stream, action):
+    def __init__(self, stream):
         from rich import console
         from rich import live
 
-        self.action = action
         self.rows = {}  # resource name -> [status, started, ended, reason]
-        self.stack_row = None
+        self.stack_name = ''
         self.live = live.Live(
             self._render(),
             console=console.Console(file=stream),
@@ -62,6 +61,7 @@ class ResourceTable(Quiet):
 
     def events(self, events, stack_name):
         now = time.monotonic()
+        self.stack_name = stack_name
         for event in events:
             status = event['resource_status']
             key = event['resource_name']
@@ -97,7 +97,7 @@ class ResourceTable(Quiet):
                 else 'yellow'
             )
             grid.add_row(
-                text.Text(name or '(stack)', style='bold'),
+                text.Text(name or self.stack_name, style='bold'),
                 text.Text(status, style=style),
                 '%.1fs' % ((ended or now) - started),
                 text.Text(reason, style='red'),
@@ -109,10 +109,10 @@ class ResourceTable(Quiet):
         self.live.stop()
 
 
-def for_command(stream, wait, machine_format, verbose, action):
+def for_command(stream, wait, machine_format, verbose):
     """How a command that waits shows the action's progress."""
     if not wait or machine_format:
         return Quiet()
     if stream.isatty() and not verbose:
-        return ResourceTable(stream, action)
+        return ResourceTable(stream)
     return EventLines(stream)

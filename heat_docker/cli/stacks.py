@@ -153,7 +153,6 @@ class Waiter:
             parsed_args.wait,
             getattr(parsed_args, 'formatter', 'table') != 'table',
             self.app.options.verbose_level > 1,
-            action,
         )
 
     def wait(self, path, marker):
