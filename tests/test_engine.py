@@ -10,6 +10,7 @@ import uuid
 
 from conftest import IMAGE
 from test_cli import command
+from test_cli import delete_stack
 from test_cli import failed
 from test_cli import owned_containers
 from test_cli import run
@@ -94,6 +95,26 @@ def _status(state, docker_host, *args, env=None):
     )
 
 
+def _slow_create_started(tmp_path, state, docker_host, api, name):
+    """``stack create --wait`` of the slow template, running once its
+    container exists."""
+    creating = _background(
+        state,
+        docker_host,
+        'stack',
+        'create',
+        name,
+        '-t',
+        _slow_template(tmp_path),
+        '--wait',
+    )
+    deadline = time.monotonic() + 60
+    while not owned_containers(api, name):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    return creating
+
+
 def test_racing_commands_start_one_engine(tmp_path, docker_host):
     state = tmp_path / 'state'
     commands = [
@@ -150,20 +171,7 @@ def test_other_settings_replace_the_engine_after_its_action(
 ):
     state = tmp_path / 'state'
     name = 'engine-%s' % uuid.uuid4().hex[:8]
-    creating = _background(
-        state,
-        docker_host,
-        'stack',
-        'create',
-        name,
-        '-t',
-        _slow_template(tmp_path),
-        '--wait',
-    )
-    deadline = time.monotonic() + 60
-    while not owned_containers(api, name):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    creating = _slow_create_started(tmp_path, state, docker_host, api, name)
     old = _engine_pid(state)
     other = {'HEAT_DOCKER_DEBUG': '1'}
     listed = _status(state, docker_host, 'stack', 'list', env=other)
@@ -179,36 +187,13 @@ def test_other_settings_replace_the_engine_after_its_action(
     assert status['pid'] != old
     assert status['settings']['HEAT_DOCKER_DEBUG'] == '1'
     assert not engine_api.alive(old)
-    succeeded(
-        run(
-            state,
-            'stack',
-            'delete',
-            name,
-            '--yes',
-            '--wait',
-            docker_host=docker_host,
-        )
-    )
+    delete_stack(state, name, docker_host)
 
 
 def test_ctrl_c_stops_the_waiting_not_the_action(tmp_path, docker_host, api):
     state = tmp_path / 'state'
     name = 'engine-%s' % uuid.uuid4().hex[:8]
-    creating = _background(
-        state,
-        docker_host,
-        'stack',
-        'create',
-        name,
-        '-t',
-        _slow_template(tmp_path),
-        '--wait',
-    )
-    deadline = time.monotonic() + 60
-    while not owned_containers(api, name):
-        assert time.monotonic() < deadline
-        time.sleep(0.05)
+    creating = _slow_create_started(tmp_path, state, docker_host, api, name)
     creating.send_signal(signal.SIGINT)
     _out, err = creating.communicate(timeout=TIMEOUT)
     assert creating.returncode == 130
@@ -235,17 +220,7 @@ def test_ctrl_c_stops_the_waiting_not_the_action(tmp_path, docker_host, api):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert shown == 'CREATE_COMPLETE'
-    succeeded(
-        run(
-            state,
-            'stack',
-            'delete',
-            name,
-            '--yes',
-            '--wait',
-            docker_host=docker_host,
-        )
-    )
+    delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
 
 
@@ -287,15 +262,5 @@ def test_cancel_without_rollback_fails_the_create(tmp_path, docker_host, api):
         )
     ).strip()
     assert shown == 'CREATE_FAILED', cancelled.stderr
-    succeeded(
-        run(
-            state,
-            'stack',
-            'delete',
-            name,
-            '--yes',
-            '--wait',
-            docker_host=docker_host,
-        )
-    )
+    delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []

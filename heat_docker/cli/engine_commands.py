@@ -17,6 +17,7 @@ STATUS_COLUMNS = (
     'idle_timeout',
     'state',
     'actions_in_progress',
+    'write_transactions',
     'settings',
 )
 

@@ -350,6 +350,15 @@ def _add_wait_argument(parser, help_text):
     )
 
 
+def _add_dry_run_argument(parser, action, shown):
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='Do not actually perform the stack %s, but show what %s'
+        % (action, shown),
+    )
+
+
 class CreateStack(ShowOne):
     """Create a stack."""
 
@@ -372,12 +381,7 @@ class CreateStack(ShowOne):
             default=5,
             help='Accepted for compatibility; progress is polled sooner',
         )
-        parser.add_argument(
-            '--dry-run',
-            action='store_true',
-            help='Do not actually perform the stack create, but show what '
-            'would be created',
-        )
+        _add_dry_run_argument(parser, 'create', 'would be created')
         parser.add_argument(
             'name', metavar='<stack-name>', help='Name of the stack to create'
         )
@@ -416,10 +420,9 @@ class UpdateStack(ShowOne):
             'disabled. Value "keep" uses the value of existing stack to be '
             'updated.',
         )
-        parser.add_argument(
-            '--dry-run',
-            action='store_true',
-            help='Do not actually perform the stack update, but show what '
+        _add_dry_run_argument(
+            parser,
+            'update',
             'would be changed: which resources would be updated in place, '
             'replaced, added or deleted',
         )

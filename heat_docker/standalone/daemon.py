@@ -30,6 +30,7 @@ import time
 from wsgiref import simple_server
 
 from heat_docker import engine_protocol as protocol
+from heat_docker.standalone import sqlite
 
 LOOPBACK = '127.0.0.1'
 CHECK_SECONDS = 0.5
@@ -196,6 +197,7 @@ class Engine:
             ),
             'retiring': self.retiring,
             'actions_in_progress': actions_in_progress(self.heat.context),
+            'write_transactions': sqlite.write_transactions,
         }
 
     def _control(self, environ, path, start_response):
