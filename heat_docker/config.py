@@ -111,6 +111,25 @@ POLICY_OPTS = [
         help="Allow the host's network, PID, IPC, UTS, user and cgroup "
         'namespaces (network_mode: host and the like).',
     ),
+    cfg.ListOpt(
+        'allowed_network_drivers',
+        default=['bridge'],
+        help='Drivers DockerInc::Docker::Network resources may use; "*" '
+        'allows any. Other drivers reach beyond the engine (overlay, '
+        'macvlan, ipvlan, plugins).',
+    ),
+    cfg.BoolOpt(
+        'allow_host_interfaces',
+        default=False,
+        help="Allow macvlan and ipvlan networks on the Docker host's "
+        'interfaces (their "parent" option).',
+    ),
+    cfg.ListOpt(
+        'allowed_volume_drivers',
+        default=['local'],
+        help='Drivers DockerInc::Docker::Volume resources may use; "*" '
+        'allows any.',
+    ),
     cfg.BoolOpt(
         'allow_cross_project_references',
         default=False,
@@ -130,6 +149,9 @@ PERMISSIVE = {
     'allow_devices': True,
     'allowed_bind_roots': ['/'],
     'allow_host_namespaces': True,
+    'allowed_network_drivers': ['*'],
+    'allow_host_interfaces': True,
+    'allowed_volume_drivers': ['*'],
     'allow_cross_project_references': True,
 }
 

@@ -11,6 +11,7 @@ import fnmatch
 import posixpath
 
 from heat_docker import container_spec as cspec
+from heat_docker import network_spec
 
 HOST_NAMESPACE_FIELDS = (
     'NetworkMode',
@@ -93,6 +94,74 @@ def _field_refusals(field, value, opts):
             "the host's %s namespace" % field.removesuffix('Mode').lower(),
             'allow_host_namespaces = true',
         )
+
+
+def _driver_refusal(kind, driver, allowed, option):
+    if driver in allowed or '*' in allowed:
+        return None
+    return _refusal(
+        '%s driver %s' % (kind, driver),
+        '%s (a list that includes %s)' % (option, driver),
+    )
+
+
+def network_refusals(values, opts):
+    """``[(property, message)]`` for a network ``opts`` does not allow."""
+    found = []
+    driver = values.get('driver') or network_spec.DEFAULT_DRIVER
+    refusal = _driver_refusal(
+        'network',
+        driver,
+        opts.allowed_network_drivers,
+        'allowed_network_drivers',
+    )
+    if refusal:
+        found.append(('driver', refusal))
+    parent = network_spec.host_interface(values)
+    if parent is not None and not opts.allow_host_interfaces:
+        found.append(
+            (
+                'options',
+                _refusal(
+                    "a %s network on the host's interfaces (parent %s)"
+                    % (driver, parent or 'unset'),
+                    'allow_host_interfaces = true',
+                ),
+            )
+        )
+    return found
+
+
+def volume_refusals(values, opts):
+    """``[(property, message)]`` for a volume ``opts`` does not allow."""
+    found = []
+    driver = values.get('driver') or 'local'
+    refusal = _driver_refusal(
+        'volume',
+        driver,
+        opts.allowed_volume_drivers,
+        'allowed_volume_drivers',
+    )
+    if refusal:
+        found.append(('driver', refusal))
+    driver_opts = values.get('driver_opts') or {}
+    options = str(driver_opts.get('o') or '').split(',')
+    device = driver_opts.get('device')
+    if (
+        'bind' in options
+        and device
+        and not _under(device, opts.allowed_bind_roots)
+    ):
+        found.append(
+            (
+                'driver_opts',
+                _refusal(
+                    'a bind mount of %s' % device,
+                    'allowed_bind_roots (a directory above %s)' % device,
+                ),
+            )
+        )
+    return found
 
 
 def endpoint_refusal(endpoint, opts):

@@ -240,9 +240,9 @@ def test_endpoint_from_get_attr_is_checked_at_create(
 @pytest.fixture
 def heat_api(heat):
     """heat-api served in-process on 127.0.0.1, as ``heat-docker serve``."""
-    from heat_docker import api_server
+    from heat_docker.standalone import daemon
 
-    server = api_server.make_server(0)
+    server = daemon.tcp_server(daemon.heat_api(heat.state_dir), 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield 'http://127.0.0.1:%d/v1/admin' % server.server_address[1]

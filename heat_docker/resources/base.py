@@ -69,5 +69,5 @@ def heat_attributes(attrs, rename=lambda name: name):
             cache_mode=attributes.Schema.CACHE_NONE,
             support_status=SINCE,
         )
-        for name, (description, _, _) in attrs.items()
+        for name, (description, *_how) in attrs.items()
     }

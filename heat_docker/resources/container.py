@@ -7,14 +7,11 @@ import uuid
 
 from docker import errors as docker_errors
 from docker.auth import resolve_repository_name
-from heat.common import exception
 from heat.common.i18n import _
-from heat.engine import function
 from heat.engine import resource
 from heat.engine import support
 from oslo_config import cfg
 from oslo_log import log as logging
-import requests
 
 from heat_docker import client as docker_client
 from heat_docker import config
@@ -24,6 +21,8 @@ from heat_docker import spec
 from heat_docker import validation
 from heat_docker.resources import base
 from heat_docker.resources import confinement
+from heat_docker.resources import docker_resource
+from heat_docker.resources.docker_resource import UNANSWERED
 
 LOG = logging.getLogger(__name__)
 
@@ -34,16 +33,12 @@ SETTLE_SECONDS = 0.05
 # After the stop signal, wait this long (at most the grace period) for the
 # container to stop before polling it: most stop in milliseconds.
 STOP_WAIT_SECONDS = 1
-# What an engine that is overloaded, restarting or unreachable raises (the
-# Engine API's own errors, docker.errors.APIError, are HTTP errors instead).
-UNANSWERED = (requests.exceptions.ConnectionError, requests.exceptions.Timeout)
-ENDPOINT_DATA = 'endpoint'
 SNAPSHOT_DATA = 'snapshot_image'
 # Snapshot images are never pulled: "localhost/" keeps any attempt local.
 SNAPSHOT_REPOSITORY = 'localhost/heat-docker-snapshot'
 
 
-class ContainerFailed(exception.Error):
+class ContainerFailed(docker_resource.ResourceFailed):
     """The container cannot reach what was asked; retrying will not help."""
 
 
@@ -59,7 +54,7 @@ class _Progress:
     unanswered_since: float | None = None
 
 
-class DockerContainer(confinement.Confinement, resource.Resource):
+class DockerContainer(confinement.Confinement, docker_resource.DockerResource):
     """A Docker container, created through the Docker Engine API.
 
     Every create parameter of the Engine API is reachable: through a typed
@@ -69,90 +64,13 @@ class DockerContainer(confinement.Confinement, resource.Resource):
 
     support_status = support.SupportStatus(version='2014.1')
 
-    default_client_name = 'docker'
-
     PROPERTIES = tuple(cspec.PROPERTIES)
     ATTRIBUTES = tuple(cspec.ATTRIBUTES)
 
     properties_schema = base.heat_properties(cspec.PROPERTIES)
     attributes_schema = base.heat_attributes(cspec.ATTRIBUTES)
     SPEC_ATTRIBUTES = {name: name for name in cspec.ATTRIBUTES}
-
-    _known_endpoint = None
-    _recorded_data = None
-
-    @staticmethod
-    def template_name(name):
-        """The template's name for a container_spec property or attribute."""
-        return name
-
-    def values(self, template_values=None):
-        """Property values by container_spec name.
-
-        From ``template_values`` (by template name) where given, else from
-        this resource's properties; defaults for what the type lacks.
-        """
-        if template_values is None:
-            template_values = self.properties
-        values = {}
-        for name, prop in cspec.PROPERTIES.items():
-            key = self.template_name(name)
-            values[name] = (
-                template_values[key]
-                if key in self.properties_schema
-                else prop.default
-            )
-        return values
-
-    def _properties_path(self, *path):
-        return [
-            self.stack.t.RESOURCES,
-            self.name,
-            self.stack.t.get_section_name('properties'),
-            *path,
-        ]
-
-    def _endpoint(self):
-        """The engine the container lives on.
-
-        Recorded at create: the defaults behind an empty docker_endpoint
-        (heat.conf, DOCKER_HOST) may differ when the stack is next touched.
-        """
-        if self._known_endpoint is None:
-            self._known_endpoint = self._recorded().get(
-                ENDPOINT_DATA
-            ) or docker_client.resolve_endpoint(
-                self.values()['docker_endpoint']
-            )
-        return self._known_endpoint
-
-    def _recorded(self):
-        """The resource's data, read once per resource object: every poll
-        needs the endpoint, and each read is a database query."""
-        if self._recorded_data is None:
-            self._recorded_data = self.data()
-        return self._recorded_data
-
-    def _client(self):
-        return self.client_plugin().for_endpoint(self._endpoint())
-
-    def _owner_labels(self):
-        return {
-            cspec.STACK_ID_LABEL: self.stack.id or '',
-            cspec.RESOURCE_LABEL: self.name,
-        }
-
-    def _labels(self, name):
-        labels = {
-            **self._owner_labels(),
-            cspec.STACK_NAME_LABEL: self.stack.name,
-            cspec.PROJECT_LABEL: self.stack.tenant_id or '',
-            cspec.RESOURCE_UUID_LABEL: self.uuid,
-            cspec.DEPLOYMENT_LABEL: config.deployment(),
-        }
-        if name:
-            labels[cspec.NAME_LABEL] = name
-        return labels
+    SPEC_PROPERTIES = cspec.PROPERTIES
 
     def _siblings(self, client):
         """Other containers of this resource: a replacement, or the one it
@@ -166,51 +84,6 @@ class DockerContainer(confinement.Confinement, resource.Resource):
             },
         )
         return [c for c in found if c['Id'] != self.resource_id]
-
-    def _invalid(self, prop, message):
-        return exception.StackValidationFailed(
-            error=_('Property error'),
-            path=self._properties_path(self.template_name(prop)),
-            message=message,
-        )
-
-    def _known_at_validation(self, prop):
-        """Whether the property's value is known before any resource of
-        the stack exists (literal, or from parameters)."""
-        return not any(
-            function.dependencies(
-                self.properties.data.get(self.template_name(prop))
-            )
-        )
-
-    def _check_api_version(self, values, api_version):
-        for prop, min_api in cspec.unsupported(values, api_version):
-            raise self._invalid(
-                prop.split('.')[0],
-                _(
-                    '%(prop)s needs Docker Engine API %(min)s or newer; the '
-                    'engine speaks %(api)s'
-                )
-                % {'prop': prop, 'min': min_api, 'api': api_version},
-            )
-
-    def validate(self):
-        super().validate()
-        self._validate_values()
-
-    def validate_template(self):
-        # Heat's template validate checks only the structure; refuse bad
-        # values there too, before any stack is created.
-        super().validate_template()
-        try:
-            self.properties.validate(with_value=True)
-        except exception.StackValidationFailed as exc:
-            raise exception.StackValidationFailed(
-                error=exc.error,
-                path=self._properties_path(*exc.path[1:]),
-                message=exc.error_message,
-            ) from exc
-        self._validate_values()
 
     def _check_values(self, values, judged):
         """Refuse what the Docker engine would take from the ``judged``
@@ -229,16 +102,8 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         for prop, message in validation.host_problems(values, info):
             raise self._invalid(prop, message)
 
-    def _check_policy(self, values, endpoint):
-        """Refuse what heat.conf does not allow, before any Docker call."""
-        opts = cfg.CONF[config.GROUP]
-        refusals = policy.refusals(values, opts)
-        if endpoint is not None:
-            refusal = policy.endpoint_refusal(endpoint, opts)
-            if refusal:
-                refusals.insert(0, ('docker_endpoint', refusal))
-        if refusals:
-            raise self._invalid(*refusals[0])
+    def _policy_refusals(self, values, opts):
+        return policy.refusals(values, opts)
 
     def _validate_values(self):
         values = self.values()
@@ -292,7 +157,7 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         except docker_client.EndpointUnavailable as exc:
             self._unanswered(progress, exc)
             return
-        self.data_set(ENDPOINT_DATA, self._endpoint())
+        self._record_endpoint()
         if values['image'].startswith(SNAPSHOT_REPOSITORY + ':'):
             # Restored from a snapshot: its images go with the stack.
             self.data_set(SNAPSHOT_DATA, values['image'])
@@ -491,28 +356,6 @@ class DockerContainer(confinement.Confinement, resource.Resource):
         progress.stopped = True
         return True
 
-    def _unanswered(self, progress, exc):
-        """The engine did not answer (not up yet, overloaded, restarting):
-        poll again, for up to [docker] endpoint_wait_timeout in all."""
-        now = time.monotonic()
-        if progress.unanswered_since is None:
-            progress.unanswered_since = now
-        wait = cfg.CONF[config.GROUP].endpoint_wait_timeout
-        if now - progress.unanswered_since > wait:
-            raise ContainerFailed(
-                _(
-                    'Docker engine %(endpoint)s did not answer for %(wait)s '
-                    's ([docker] endpoint_wait_timeout): %(exc)s'
-                )
-                % {'endpoint': self._endpoint(), 'wait': wait, 'exc': exc}
-            ) from exc
-        LOG.warning(
-            'Docker engine %s did not answer (%s); trying again',
-            self._endpoint(),
-            exc,
-        )
-        return False
-
     def handle_delete(self):
         return self._begin_stop(unrecorded=True)
 
@@ -704,7 +547,7 @@ class DockerContainer(confinement.Confinement, resource.Resource):
                 ) from exc
             raise
         self._check_owner(self._client(), self.resource_id, None)
-        self.data_set(ENDPOINT_DATA, self._endpoint())
+        self._record_endpoint()
 
     def handle_snapshot(self):
         client = self._client()

@@ -71,7 +71,7 @@ class _UnixServer(_TCPServer):
         self.setup_environ()
 
 
-def _heat_api(state_dir):
+def heat_api(state_dir):
     """heat-api's WSGI application, its noauth pipeline: every request is
     the local admin's."""
     from heat.common import config as heat_config
@@ -286,11 +286,12 @@ def _serve_unix(engine, state_dir):
     return server
 
 
-def _serve_tcp(engine, port):
-    server = simple_server.make_server(
-        LOOPBACK, port, engine, _TCPServer, _QuietHandler
+def tcp_server(app, port):
+    """A threading WSGI server of ``app`` on 127.0.0.1:``port`` (0 picks
+    one)."""
+    return simple_server.make_server(
+        LOOPBACK, port, app, _TCPServer, _QuietHandler
     )
-    return server
 
 
 def run(state_dir, port=None, debug=False, announce=None, idle=True):
@@ -320,12 +321,12 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
         )
     engine = Engine(
         heat,
-        _heat_api(state_dir),
+        heat_api(state_dir),
         protocol.idle_seconds() if idle else float('inf'),
     )
     servers = [_serve_unix(engine, state_dir)]
     if port is not None:
-        servers.append(_serve_tcp(engine, port))
+        servers.append(tcp_server(engine, port))
     for server in servers:
         threading.Thread(target=server.serve_forever, daemon=True).start()
 

@@ -1,0 +1,71 @@
+"""What a network and a volume share: Docker objects that containers use,
+made once and removed only when no container uses them."""
+
+from docker import errors as docker_errors
+
+from heat_docker.resources import docker_resource
+
+
+class SharedObject(docker_resource.DockerResource):
+    """A subclass names its ``KIND``, its ``SPEC`` module (PROPERTIES,
+    ATTRIBUTES, flatten), the properties the policy judges
+    (``POLICY_PROPERTIES``), and how to create, inspect, list the users of
+    and remove its object."""
+
+    KIND = None
+    SPEC = None
+    POLICY_PROPERTIES = ()
+
+    def _validate_values(self):
+        self._validate_policy(self.POLICY_PROPERTIES)
+
+    def handle_create(self):
+        values = self.values()
+        self._check_policy(values, self._endpoint())
+        client = self._client()
+        self._record_endpoint()
+        name = self.physical_name(values['name'])
+        try:
+            made = self._create(client, values, name)
+        except docker_errors.APIError as exc:
+            raise self._refused(self.KIND, name, exc) from exc
+        self.resource_id_set(made)
+
+    def handle_delete(self):
+        if self.resource_id is None:
+            return None
+        return docker_resource.Deleting()
+
+    def check_delete_complete(self, progress):
+        if progress is None:
+            return True
+        return self._removed_when_unused(
+            progress, self.KIND, self._users, self._remove
+        )
+
+    def _show_resource(self):
+        return self._inspect(self._client())
+
+    def _resolve_attribute(self, name):
+        if not self.resource_id:
+            return None
+        with self.client_plugin().ignore_not_found:
+            return self.SPEC.ATTRIBUTES[name][1](self._show_resource())
+        return None
+
+    def parse_live_resource_data(self, resource_properties, resource_data):
+        return self.SPEC.flatten(resource_data)
+
+    def _create(self, client, values, name):
+        """Create the object; its resource id."""
+        raise NotImplementedError
+
+    def _inspect(self, client):
+        raise NotImplementedError
+
+    def _users(self, client):
+        """``{container id: name}`` of the containers that use it."""
+        raise NotImplementedError
+
+    def _remove(self, client):
+        raise NotImplementedError

@@ -1,0 +1,52 @@
+"""DockerInc::Docker::Volume: a Docker volume as a Heat resource."""
+
+from heat.engine import support
+
+from heat_docker import policy
+from heat_docker import volume_spec as vspec
+from heat_docker.resources import base
+from heat_docker.resources import shared_object
+
+
+class DockerVolume(shared_object.SharedObject):
+    """A Docker volume. ``get_resource`` gives its name, which a
+    container's ``mounts[].source`` (type volume) and ``volumes`` take.
+    It is removed only when no container uses it; ``deletion_policy:
+    Retain`` keeps it, data and all. Every property change replaces it."""
+
+    support_status = support.SupportStatus(version=base.SINCE.version)
+
+    KIND = 'volume'
+    SPEC = vspec
+    POLICY_PROPERTIES = ('driver', 'driver_opts')
+    SPEC_PROPERTIES = vspec.PROPERTIES
+    PROPERTIES = tuple(vspec.PROPERTIES)
+    ATTRIBUTES = tuple(vspec.ATTRIBUTES)
+    properties_schema = base.heat_properties(vspec.PROPERTIES)
+    attributes_schema = base.heat_attributes(vspec.ATTRIBUTES)
+
+    def _policy_refusals(self, values, opts):
+        return policy.volume_refusals(values, opts)
+
+    def _create(self, client, values, name):
+        arguments = vspec.create_arguments(values, name, self._labels())
+        return client.create_volume(**arguments)['Name']
+
+    def _inspect(self, client):
+        return client.inspect_volume(self.resource_id)
+
+    def _users(self, client):
+        self._inspect(client)  # gone: nothing to wait for
+        return {
+            c['Id']: (c.get('Names') or ['/' + c['Id'][:12]])[0].lstrip('/')
+            for c in client.containers(
+                all=True, filters={'volume': self.resource_id}
+            )
+        }
+
+    def _remove(self, client):
+        client.remove_volume(self.resource_id)
+
+
+def resource_mapping():
+    return {'DockerInc::Docker::Volume': DockerVolume}

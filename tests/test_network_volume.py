@@ -1,0 +1,285 @@
+"""DockerInc::Docker::Network and ::Volume on a real engine, wired to
+containers with get_resource."""
+
+import uuid
+
+from conftest import IMAGE
+import docker
+import pytest
+from test_policy import one_endpoint_only  # noqa: F401 (fixture)
+
+from heat_docker import config
+from heat_docker import network_spec
+from heat_docker import volume_spec
+
+SLEEPER = {'cmd': ['sh', '-c', 'exec sleep 1000'], 'init': True}
+
+
+def _template(resources, outputs=None):
+    template = {'heat_template_version': '2021-04-16', 'resources': resources}
+    if outputs:
+        template['outputs'] = {k: {'value': v} for k, v in outputs.items()}
+    return template
+
+
+def _subnet(api):
+    """A /24 no network of the engine uses."""
+    used = {
+        pool.get('Subnet')
+        for network in api.networks()
+        for pool in (
+            api.inspect_network(network['Id'])['IPAM']['Config'] or ()
+        )
+    }
+    for third in range(10, 250):
+        subnet = '172.31.%d.0/24' % third
+        if subnet not in used:
+            return subnet
+    raise AssertionError('no free subnet')
+
+
+def _app(subnet, volume_name, **container):
+    return _template(
+        {
+            'net': {
+                'type': 'DockerInc::Docker::Network',
+                'properties': {
+                    'ipam': {
+                        'config': [
+                            {
+                                'subnet': subnet,
+                                'gateway': subnet.replace('0/24', '1'),
+                            }
+                        ]
+                    },
+                    'labels': {'tier': 'app'},
+                },
+            },
+            'data': {
+                'type': 'DockerInc::Docker::Volume',
+                'properties': {'name': volume_name},
+            },
+            'c': {
+                'type': 'DockerInc::Docker::Container',
+                'properties': {
+                    'image': IMAGE,
+                    **SLEEPER,
+                    'networks': [
+                        {
+                            'network': {'get_resource': 'net'},
+                            'aliases': ['db'],
+                            'ipv4_address': subnet.replace('0/24', '5'),
+                        }
+                    ],
+                    'mounts': [
+                        {
+                            'type': 'volume',
+                            'source': {'get_resource': 'data'},
+                            'target': '/data',
+                        }
+                    ],
+                    **container,
+                },
+            },
+        },
+        outputs={
+            'subnets': {'get_attr': ['net', 'subnets']},
+            'gateways': {'get_attr': ['net', 'gateways']},
+            'network': {'get_attr': ['net', 'name']},
+            'mountpoint': {'get_attr': ['data', 'mountpoint']},
+            'volume': {'get_resource': 'data'},
+            'members': {'get_attr': ['net', 'containers']},
+        },
+    )
+
+
+def test_a_container_on_its_network_and_volume(stacks, api):
+    subnet = _subnet(api)
+    volume_name = 'hd-%s' % uuid.uuid4().hex[:8]
+    stack = stacks.create(_app(subnet, volume_name))
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    outputs = stacks.outputs(stack)
+    network_id = stacks.resource(stack, 'net')['physical_resource_id']
+    network = api.inspect_network(network_id)
+    assert network['Name'] == outputs['network']
+    assert network['Name'].startswith(stack['stack_name'])
+    assert network['Labels']['tier'] == 'app'
+    assert (
+        network['Labels']['org.openstack.heat.stack-id']
+        == (stack['stack_identity']['stack_id'])
+    )
+    assert outputs['subnets'] == [subnet]
+    assert outputs['gateways'] == [subnet.replace('0/24', '1')]
+    container = stacks.container(stack, 'c')
+    endpoint = container['NetworkSettings']['Networks'][network['Name']]
+    assert endpoint['IPAddress'] == subnet.replace('0/24', '5')
+    assert 'db' in endpoint['Aliases']
+    assert container['Id'] in outputs['members']
+    assert outputs['volume'] == volume_name
+    volume = api.inspect_volume(volume_name)
+    assert volume['Mountpoint'] == outputs['mountpoint']
+    assert volume['Labels']['org.openstack.heat.resource-name'] == 'data'
+    (mount,) = container['Mounts']
+    assert (mount['Type'], mount['Name']) == ('volume', volume_name)
+
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    with pytest.raises(docker.errors.NotFound):
+        api.inspect_network(network_id)
+    with pytest.raises(docker.errors.NotFound):
+        api.inspect_volume(volume_name)
+
+
+def test_a_retained_volume_outlives_its_stack(stacks, api):
+    volume_name = 'hd-%s' % uuid.uuid4().hex[:8]
+    writer = _template(
+        {
+            'data': {
+                'type': 'DockerInc::Docker::Volume',
+                'deletion_policy': 'Retain',
+                'properties': {'name': volume_name},
+            },
+            'c': {
+                'type': 'DockerInc::Docker::Container',
+                'properties': {
+                    'image': IMAGE,
+                    'cmd': ['sh', '-c', 'echo kept > /data/file'],
+                    'completion': 'exited',
+                    'mounts': [
+                        {
+                            'type': 'volume',
+                            'source': {'get_resource': 'data'},
+                            'target': '/data',
+                        }
+                    ],
+                },
+            },
+        }
+    )
+    first = stacks.create(writer)
+    assert first['stack_status'] == 'COMPLETE', first['stack_status_reason']
+    assert stacks.delete(first) == 'DELETE_COMPLETE'
+    try:
+        reader = _template(
+            {
+                'c': {
+                    'type': 'DockerInc::Docker::Container',
+                    'properties': {
+                        'image': IMAGE,
+                        'cmd': ['sh', '-c', 'test "$(cat /d/file)" = kept'],
+                        'completion': 'exited',
+                        'mounts': [
+                            {
+                                'type': 'volume',
+                                'source': volume_name,
+                                'target': '/d',
+                            }
+                        ],
+                    },
+                },
+            }
+        )
+        second = stacks.create(reader)
+        assert second['stack_status'] == 'COMPLETE', second[
+            'stack_status_reason'
+        ]
+        assert stacks.delete(second) == 'DELETE_COMPLETE'
+    finally:
+        api.remove_volume(volume_name, force=True)
+
+
+def test_a_delete_names_the_containers_outside_the_stack(stacks, api):
+    stack = stacks.create(
+        _template(
+            {
+                'net': {'type': 'DockerInc::Docker::Network'},
+                'data': {'type': 'DockerInc::Docker::Volume'},
+            },
+            outputs={
+                'network': {'get_attr': ['net', 'name']},
+                'volume': {'get_resource': 'data'},
+            },
+        )
+    )
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    outputs = stacks.outputs(stack)
+    name = 'outsider-%s' % uuid.uuid4().hex[:8]
+    outsider = api.create_container(
+        IMAGE,
+        ['sleep', '1000'],
+        name=name,
+        host_config=api.create_host_config(
+            network_mode=outputs['network'],
+            binds=['%s:/data' % outputs['volume']],
+        ),
+    )
+    api.start(outsider['Id'])
+    try:
+        assert stacks.delete(stack) == 'DELETE_FAILED'
+        shown = stacks.engine.show_stack(stacks.ctx, stack['stack_identity'])
+        reason = shown[0]['stack_status_reason']
+        assert 'still used by containers outside stack' in reason
+        assert name in reason
+    finally:
+        api.remove_container(outsider['Id'], force=True)
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert not api.networks(names=[outputs['network']])
+
+
+@pytest.mark.usefixtures('one_endpoint_only')
+def test_policy_refuses_drivers_and_host_paths_at_validation(stacks):
+    from oslo_config import cfg
+
+    def refusal(resource_type, properties):
+        return stacks.validation_error(
+            _template({'r': {'type': resource_type, 'properties': properties}})
+        )
+
+    # heat.conf's defaults for the drivers.
+    cfg.CONF.set_override('allowed_network_drivers', ['bridge'], config.GROUP)
+    cfg.CONF.set_override('allowed_volume_drivers', ['local'], config.GROUP)
+    macvlan = {'driver': 'macvlan', 'options': {'parent': 'eth0'}}
+    message = refusal('DockerInc::Docker::Network', macvlan)
+    assert 'resources.r.properties.driver' in message
+    assert 'allowed_network_drivers' in message
+    cfg.CONF.set_override(
+        'allowed_network_drivers', ['bridge', 'macvlan'], config.GROUP
+    )
+    message = refusal('DockerInc::Docker::Network', macvlan)
+    assert 'resources.r.properties.options' in message
+    assert 'allow_host_interfaces' in message
+    bind = {'driver_opts': {'type': 'none', 'o': 'bind', 'device': '/etc'}}
+    message = refusal('DockerInc::Docker::Volume', bind)
+    assert 'resources.r.properties.driver_opts' in message
+    assert 'a bind mount of /etc' in message
+    assert 'allowed_bind_roots' in message
+    message = refusal('DockerInc::Docker::Volume', {'driver': 'nfs-plugin'})
+    assert 'allowed_volume_drivers' in message
+    assert refusal('DockerInc::Docker::Network', {}) is None
+    assert refusal('DockerInc::Docker::Volume', {}) is None
+
+
+def test_translation_without_heat():
+    body = network_spec.create_body(
+        {
+            'driver': 'bridge',
+            'internal': True,
+            'ipam': {'config': [{'subnet': '10.1.0.0/24'}]},
+            'labels': {'org.openstack.heat.stack-id': 'forged'},
+        },
+        'n',
+        {'org.openstack.heat.stack-id': 'real'},
+    )
+    assert body['Name'] == 'n'
+    assert body['Internal'] is True
+    assert body['IPAM']['Config'][0]['Subnet'] == '10.1.0.0/24'
+    assert body['Labels'] == {'org.openstack.heat.stack-id': 'real'}
+    assert network_spec.create_arguments(body)['check_duplicate'] is True
+    arguments = volume_spec.create_arguments(
+        {'driver_opts': {'type': 'tmpfs'}}, 'v', {'a': 'b'}
+    )
+    assert arguments == {
+        'name': 'v',
+        'driver': 'local',
+        'driver_opts': {'type': 'tmpfs'},
+        'labels': {'a': 'b'},
+    }
