@@ -3,6 +3,7 @@
 import os
 import threading
 import time
+import urllib.parse
 
 import docker
 from docker import errors as docker_errors
@@ -144,6 +145,36 @@ class DockerClientPlugin(client_plugin.ClientPlugin):
     def is_not_found(self, ex):
         return isinstance(ex, docker_errors.NotFound) or (
             isinstance(ex, docker_errors.APIError) and ex.status_code == 404
+        )
+
+    def update_container(self, client, container_id, body):
+        """``POST /containers/{id}/update`` with the whole ``body``:
+        docker-py's ``update_container`` takes a fixed subset of its
+        fields."""
+        url = '%s/v%s/containers/%s/update' % (
+            client.base_url,
+            client.api_version,
+            urllib.parse.quote(container_id, safe=''),
+        )
+        response = client.post(url, json=body, timeout=client.timeout)
+        try:
+            response.raise_for_status()
+        except requests.exceptions.HTTPError as exc:
+            raise docker_errors.create_api_error_from_http_exception(
+                exc
+            ) from None
+        return response.json()
+
+    def connect(self, client, container_id, network, endpoint_config):
+        """Connect a container to ``network`` with an EndpointsConfig
+        entry (aliases, fixed addresses)."""
+        ipam = endpoint_config.get('IPAMConfig') or {}
+        client.connect_container_to_network(
+            container_id,
+            network,
+            aliases=endpoint_config.get('Aliases'),
+            ipv4_address=ipam.get('IPv4Address'),
+            ipv6_address=ipam.get('IPv6Address'),
         )
 
     def is_conflict(self, ex):

@@ -13,6 +13,7 @@ from docker.utils import utils as docker_utils
 from heat_docker import spec
 from heat_docker.spec import ANY
 from heat_docker.spec import BOOLEAN
+from heat_docker.spec import CONNECT
 from heat_docker.spec import INTEGER
 from heat_docker.spec import LIST
 from heat_docker.spec import LIVE
@@ -867,6 +868,7 @@ PROPERTIES = {
         'addresses.',
         api='NetworkingConfig.EndpointsConfig',
         expand=_networks,
+        update=CONNECT,
         schema=Prop(
             MAP,
             'A network attachment.',
@@ -1082,6 +1084,18 @@ PROPERTIES = {
 }
 
 _ESCAPE_HATCHES = ('api_config', 'api_host_config')
+
+
+def network_changes(old, new):
+    """How the running container's networks go from ``old`` to ``new``
+    (values of ``networks``): ``(networks to disconnect, {network: endpoint
+    config to connect})``. A network whose aliases or addresses change is
+    disconnected and connected again."""
+    before = _networks(old or ())['NetworkingConfig.EndpointsConfig']
+    after = _networks(new or ())['NetworkingConfig.EndpointsConfig']
+    disconnect = [n for n in before if before[n] != after.get(n)]
+    connect = {n: c for n, c in after.items() if before.get(n) != c}
+    return disconnect, connect
 
 
 def live_update_fields(old, new):

@@ -30,6 +30,8 @@ STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY = (
 REPLACE = 'replace'  # a new container replaces the old one
 LIVE = 'live'  # POST /containers/{id}/update
 RENAME = 'rename'  # POST /containers/{id}/rename
+# POST /networks/{id}/connect and /disconnect
+CONNECT = 'connect'
 NO_CONTAINER_CHANGE = 'none'  # affects Heat's handling only, not the container
 
 

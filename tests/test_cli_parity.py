@@ -116,7 +116,9 @@ class Clis:
 
     def args(self, args, stack=None):
         """``args`` with {stack} and the files' {names} filled in."""
-        values = dict(self.files, stack=stack or self.twins['heat-docker'])
+        values = dict(
+            self.files, stack=stack or self.twins['heat-docker'].name
+        )
         return [str(a).format(**values) for a in args]
 
     def heat_docker(self, *args):
@@ -246,7 +248,10 @@ def clis(docker_host, api, tmp_path_factory):
 def same(clis, *args):
     """Run ``args`` with each CLI on the same stack; both outputs."""
     args = clis.args(args)
-    by_heat_docker, by_openstack = clis.heat_docker(*args), clis.openstack(*args)
+    by_heat_docker, by_openstack = (
+        clis.heat_docker(*args),
+        clis.openstack(*args),
+    )
     return by_heat_docker, by_openstack
 
 
@@ -417,9 +422,7 @@ def test_orchestration_commands(clis, args, formatter):
 
 
 @pytest.mark.parametrize('formatter', ['json', 'value'])
-@pytest.mark.parametrize(
-    'name', ['resource type list', 'template validate']
-)
+@pytest.mark.parametrize('name', ['resource type list', 'template validate'])
 def test_heat_docker_short_names(clis, name, formatter):
     """heat-docker's ``resource type list`` and ``template validate`` are
     the openstack CLI's ``orchestration ...`` commands."""
@@ -550,10 +553,13 @@ def test_stack_failures_list(clis):
         ('openstack', clis.openstack, ('--poll', '1')),
     ):
         name = clis.new_name('failing-' + cli[:2])
-        failed[cli] = name, run(
-            *('stack', 'create', '-t', clis.files['failing'], '--wait'),
-            *more,
+        failed[cli] = (
             name,
+            run(
+                *('stack', 'create', '-t', clis.files['failing'], '--wait'),
+                *more,
+                name,
+            ),
         )
     for name, result in failed.values():
         assert result.returncode == 1, result.stdout + result.stderr
@@ -610,40 +616,45 @@ def test_stack_delete_yes_wait(clis):
 NOT_FOUND = 'ERROR: The Stack (%s) could not be found.' % MISSING
 
 
-def _error_case(args, reason=None):
+def _error_case(name, args, reason=None):
     marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-    return pytest.param(args, marks=marks, id=' '.join(args[1:3]))
+    return pytest.param(args, marks=marks, id=name)
 
 
 @pytest.mark.parametrize(
     'args',
     [
-        _error_case(('stack', 'show', MISSING)),
-        _error_case(('stack', 'check', MISSING)),
-        _error_case(('stack', 'suspend', MISSING)),
+        _error_case('show', ('stack', 'show', MISSING)),
+        _error_case('check', ('stack', 'check', MISSING)),
+        _error_case('suspend', ('stack', 'suspend', MISSING)),
         _error_case(
+            'resume --wait',
             ('stack', 'resume', MISSING, '--wait'),
             'with --wait, the openstack CLI says "%s" (heatclient\'s error '
             'looking for the events), heat-docker "Stack not found: %s"'
             % (NOT_FOUND, MISSING),
         ),
         _error_case(
+            'update --existing',
             ('stack', 'update', MISSING, '--existing'),
             'the openstack CLI says "%s", heat-docker "Stack not found: %s"'
             % (NOT_FOUND, MISSING),
         ),
         _error_case(
+            'delete',
             ('stack', 'delete', '--yes', MISSING),
             'the openstack CLI prints "Stack not found: %s" on stdout, '
             'heat-docker on stderr (then both "Unable to delete 1 of the 1 '
             'stacks." on stderr)' % MISSING,
         ),
         _error_case(
+            'delete --wait',
             ('stack', 'delete', '--yes', '--wait', MISSING),
             'the openstack CLI prints "%s" on stdout, heat-docker "Stack '
             'not found: %s" on stderr' % (NOT_FOUND, MISSING),
         ),
         _error_case(
+            'update without template',
             ('stack', 'update', MISSING, '--wait'),
             'without --template or --existing the openstack CLI says "Need '
             'to specify exactly one of [--template-file, --template-url or '

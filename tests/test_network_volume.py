@@ -283,3 +283,51 @@ def test_translation_without_heat():
         'driver_opts': {'type': 'tmpfs'},
         'labels': {'a': 'b'},
     }
+
+
+def test_networks_change_in_place(stacks, api):
+    def template(attachments):
+        return _template(
+            {
+                'front': {'type': 'DockerInc::Docker::Network'},
+                'back': {'type': 'DockerInc::Docker::Network'},
+                'c': {
+                    'type': 'DockerInc::Docker::Container',
+                    'properties': {
+                        'image': IMAGE,
+                        **SLEEPER,
+                        'networks': attachments,
+                    },
+                },
+            },
+            outputs={
+                'front': {'get_attr': ['front', 'name']},
+                'back': {'get_attr': ['back', 'name']},
+            },
+        )
+
+    front = {'network': {'get_resource': 'front'}}
+    back = {'network': {'get_resource': 'back'}, 'aliases': ['api']}
+    stack = stacks.create(template([front]))
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    names = stacks.outputs(stack)
+    before = stacks.container(stack, 'c')
+    assert set(before['NetworkSettings']['Networks']) == {names['front']}
+
+    updated = stacks.update(stack, template([front, back]))
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
+    after = stacks.container(stack, 'c')
+    assert after['Id'] == before['Id']
+    networks = after['NetworkSettings']['Networks']
+    assert set(networks) == {names['front'], names['back']}
+    assert 'api' in networks[names['back']]['Aliases']
+
+    updated = stacks.update(stack, template([back]))
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
+    last = stacks.container(stack, 'c')
+    assert last['Id'] == before['Id']
+    assert set(last['NetworkSettings']['Networks']) == {names['back']}

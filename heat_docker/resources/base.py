@@ -31,6 +31,8 @@ def describe(prop):
         notes.append('updated in place')
     elif prop.update == spec.RENAME:
         notes.append('updated in place by renaming')
+    elif prop.update == spec.CONNECT:
+        notes.append('connected and disconnected in place')
     return prop.description + (' (%s.)' % '; '.join(notes) if notes else '')
 
 

@@ -8,7 +8,6 @@ import uuid
 from docker import errors as docker_errors
 from docker.auth import resolve_repository_name
 from heat.common.i18n import _
-from heat.engine import resource
 from heat.engine import support
 from oslo_config import cfg
 from oslo_log import log as logging
@@ -207,13 +206,8 @@ class DockerContainer(confinement.Confinement, docker_resource.DockerResource):
             ) from exc
         self.resource_id_set(created['Id'])
         for network, endpoint_config in extra_networks.items():
-            ipam = endpoint_config.get('IPAMConfig') or {}
-            client.connect_container_to_network(
-                self.resource_id,
-                network,
-                aliases=endpoint_config.get('Aliases'),
-                ipv4_address=ipam.get('IPv4Address'),
-                ipv6_address=ipam.get('IPv6Address'),
+            self.client_plugin().connect(
+                client, self.resource_id, network, endpoint_config
             )
 
     def _ensure_image(self, client, values):
@@ -444,26 +438,39 @@ class DockerContainer(confinement.Confinement, docker_resource.DockerResource):
             for name, prop in cspec.PROPERTIES.items()
         )
 
+    def needs_replace_with_prop_diff(
+        self, changed_properties_set, after_props, before_props
+    ):
+        # self.properties holds the values from before the update, secrets
+        # as digests.
+        before = self.values()
+        after = self.values(after_props)
+        return (
+            self._secret_changed(before, after)
+            or cspec.live_update_fields(before, after) is None
+        )
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
-        # self.properties still holds the values from before the update,
-        # secrets as digests.
         before = self.values()
         after = self.values({**self.properties, **prop_diff})
-        if self._secret_changed(before, after):
-            raise resource.UpdateReplace(self.name)
-        body = cspec.live_update_fields(before, after)
-        if body is None:
-            raise resource.UpdateReplace(self.name)
         client = self._client()
+        plugin = self.client_plugin()
+        body = cspec.live_update_fields(before, after)
         if body:
-            response = client._post_json(
-                client._url('/containers/{0}/update', self.resource_id),
-                data=body,
-            )
-            client._raise_for_status(response)
+            plugin.update_container(client, self.resource_id, body)
         new_name = after.get('name')
         if new_name and new_name != before.get('name'):
             client.rename(self.resource_id, new_name)
+        disconnect, connect = cspec.network_changes(
+            before['networks'], after['networks']
+        )
+        for network in disconnect:
+            with plugin.ignore_not_found:
+                client.disconnect_container_from_network(
+                    self.resource_id, network
+                )
+        for network, endpoint_config in connect.items():
+            plugin.connect(client, self.resource_id, network, endpoint_config)
         state = client.inspect_container(self.resource_id)['State']
         completion = after['completion']
         if completion != cspec.EXITED and not state['Running']:
