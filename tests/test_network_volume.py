@@ -331,3 +331,29 @@ def test_networks_change_in_place(stacks, api):
     last = stacks.container(stack, 'c')
     assert last['Id'] == before['Id']
     assert set(last['NetworkSettings']['Networks']) == {names['back']}
+
+
+def test_a_missing_network_is_named_and_nothing_is_left(stacks, api):
+    stack = stacks.create(
+        _template(
+            {
+                'c': {
+                    'type': 'DockerInc::Docker::Container',
+                    'properties': {
+                        'image': IMAGE,
+                        **SLEEPER,
+                        'networks': [{'network': 'appnet-missing'}],
+                    },
+                }
+            }
+        )
+    )
+    assert stack['stack_status'] == 'FAILED'
+    reason = stack['stack_status_reason']
+    assert (
+        'network "appnet-missing" (property networks) does not exist on '
+        in reason
+    ), reason
+    assert 'declare a DockerInc::Docker::Network or create it' in reason
+    assert 'http+docker' not in reason
+    assert stacks.owned_containers(stack) == []

@@ -169,7 +169,45 @@ class DockerContainer(confinement.Confinement, docker_resource.DockerResource):
         except UNANSWERED as exc:
             self._unanswered(progress, exc)
             return
+        except docker_errors.APIError as exc:
+            raise self._start_refused(client, values, exc) from exc
         progress.started = time.monotonic()
+
+    def _start_refused(self, client, values, exc):
+        """The engine refused to start the container: it is removed (no
+        half-made container stays behind), and the refusal told in one
+        sentence."""
+        with self.client_plugin().ignore_not_found:
+            client.remove_container(self.resource_id, force=True)
+        self.resource_id_set(None)
+        reason = exc.explanation or str(exc)
+        missing = re.search(r'network (\S+) not found', reason)
+        if missing:
+            network = missing.group(1)
+            prop = (
+                'network_mode'
+                if values['network_mode'] == network
+                else 'networks'
+            )
+            return ContainerFailed(
+                _(
+                    'network "%(network)s" (property %(prop)s) does not '
+                    'exist on %(endpoint)s; declare a '
+                    'DockerInc::Docker::Network or create it'
+                )
+                % {
+                    'network': network,
+                    'prop': prop,
+                    'endpoint': self._endpoint(),
+                }
+            )
+        return ContainerFailed(
+            _(
+                'Docker engine %(endpoint)s refused to start the container: '
+                '%(reason)s'
+            )
+            % {'endpoint': self._endpoint(), 'reason': reason}
+        )
 
     def _create_container(self, client, values):
         self._check_values(values, values)
