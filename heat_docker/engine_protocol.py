@@ -61,11 +61,30 @@ def settings(environ=None):
     values = {name: environ.get(name) for name in SETTINGS_ENV}
     digest = hashlib.sha256(
         json.dumps(
-            [version(), os.path.realpath(sys.executable), values],
+            [
+                version(),
+                _code_stamp(),
+                os.path.realpath(sys.executable),
+                values,
+            ],
             sort_keys=True,
         ).encode()
     ).hexdigest()[:16]
     return values, digest
+
+
+def _code_stamp():
+    """The newest modification of heat-docker's modules: a checkout being
+    worked on gets a new engine for new code, as a new version would."""
+    package = os.path.dirname(os.path.abspath(__file__))
+    newest = 0
+    for directory, _dirs, files in os.walk(package):
+        for name in files:
+            if name.endswith('.py'):
+                newest = max(
+                    newest, os.stat(os.path.join(directory, name)).st_mtime_ns
+                )
+    return newest
 
 
 def idle_seconds(environ=None):

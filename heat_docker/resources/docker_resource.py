@@ -98,7 +98,10 @@ class DockerResource(resource.Resource):
         return self._known_endpoint
 
     def _record_endpoint(self):
-        self.data_set(ENDPOINT_DATA, self._endpoint())
+        """Record the endpoint a default chose; one the template names is
+        in its properties already (a write to Heat's database saved)."""
+        if not self.values()['docker_endpoint']:
+            self.data_set(ENDPOINT_DATA, self._endpoint())
 
     def _recorded(self):
         """The resource's data, read once per resource object: every poll
