@@ -163,8 +163,10 @@ class Engine:
             raise
 
     def control(self, what, body=None):
-        """POST a control request to the running engine, started if none."""
-        self.ensure()
+        """POST a control request to the engine that runs, or to this
+        command's own, started for it."""
+        if self.status() is None:
+            self.ensure()
         status, _headers, data = self._send(
             'POST', '%s/%s' % (protocol.CONTROL_PATH, what), body
         )
@@ -238,14 +240,8 @@ class Engine:
                     process, offset = self._spawn(log_path)
                 elif code is not None:
                     raise EngineError(
-                        'The engine for %s exited at start (status %d). '
-                        'The end of %s:\n%s'
-                        % (
-                            self.state_dir,
-                            code,
-                            log_path,
-                            _tail(log_path, offset),
-                        )
+                        'The engine for %s exited at start (status %d). %s'
+                        % (self.state_dir, code, _why(log_path, offset))
                     )
                 if time.monotonic() > deadline:
                     raise EngineError(
@@ -312,8 +308,21 @@ def alive(pid):
         return False
 
 
-def _tail(path, offset):
-    with open(path, 'rb') as log:
-        log.seek(offset)
-        lines = log.read().decode(errors='replace').splitlines()
+def _tail(path, offset=0):
+    try:
+        with open(path, 'rb') as log:
+            log.seek(offset)
+            lines = log.read().decode(errors='replace').splitlines()
+    except FileNotFoundError:
+        return ''
     return '\n'.join(lines[-LOG_TAIL_LINES:])
+
+
+def _why(engine_log, offset):
+    """The end of the engine's output since ``offset``, else of Heat's log
+    (where the engine's errors go once Heat's logging is set up)."""
+    tail = _tail(engine_log, offset)
+    if tail.strip():
+        return 'The end of %s:\n%s' % (engine_log, tail)
+    heat_log = os.path.join(os.path.dirname(engine_log), protocol.HEAT_LOG)
+    return 'The end of %s:\n%s' % (heat_log, _tail(heat_log))
