@@ -3,10 +3,10 @@ orphans``: the commands about the engine itself."""
 
 import os
 
-from heat_docker.cli.stacks import Command
-from heat_docker.cli.stacks import CommandFailed
-from heat_docker.cli.stacks import Lister
-from heat_docker.cli.stacks import ShowOne
+from heat_docker.cli.common import Command
+from heat_docker.cli.common import CommandFailed
+from heat_docker.cli.common import Lister
+from heat_docker.cli.common import ShowOne
 
 STATUS_COLUMNS = (
     'pid',
