@@ -1,0 +1,317 @@
+"""DockerInc::Docker::Image: a Docker image, pulled or built, as a Heat
+resource."""
+
+import dataclasses
+import json
+
+from docker import errors as docker_errors
+from heat.common.i18n import _
+from heat.engine import support
+from oslo_config import cfg
+from oslo_log import log as logging
+
+from heat_docker import config
+from heat_docker import container_spec as cspec
+from heat_docker import image_spec as ispec
+from heat_docker import policy
+from heat_docker import spec
+from heat_docker.resources import base
+from heat_docker.resources import docker_resource
+
+LOG = logging.getLogger(__name__)
+
+# Resource data: {"tags": the tags this resource made, "made": whether it
+# pulled or built the image}.
+MADE_DATA = 'made'
+
+
+@dataclasses.dataclass
+class _Deleting(docker_resource.Deleting):
+    tags: list = dataclasses.field(default_factory=list)
+    made: bool = False
+
+
+class DockerImage(docker_resource.DockerResource):
+    """A Docker image: pulled from its registry, or built from a
+    Dockerfile; tagged, and pushed if asked. ``get_resource`` gives its id,
+    which a container's ``image`` takes. Every property change but the
+    credentials replaces it (and so the containers that run it). Delete
+    removes the tags it made, and the image it pulled or built once no
+    container uses it."""
+
+    support_status = support.SupportStatus(version=base.SINCE.version)
+
+    SPEC_PROPERTIES = ispec.PROPERTIES
+    PROPERTIES = tuple(ispec.PROPERTIES)
+    ATTRIBUTES = tuple(ispec.ATTRIBUTES)
+    properties_schema = base.heat_properties(ispec.PROPERTIES)
+    attributes_schema = base.heat_attributes(ispec.ATTRIBUTES)
+
+    def _policy_refusals(self, values, opts):
+        return policy.image_refusals(values, opts)
+
+    def _check_values(self, values):
+        for prop, message in ispec.problems(values):
+            raise self._invalid(prop, message)
+
+    def _validate_values(self):
+        if all(self._known_at_validation(p) for p in self.SPEC_PROPERTIES):
+            self._check_values(self.values())
+        self._validate_policy(ispec.POLICY_PROPERTIES)
+
+    def _failed(self, message, **args):
+        return docker_resource.ResourceFailed(
+            message % {'endpoint': self._endpoint(), **args}
+        )
+
+    # Create
+
+    def handle_create(self):
+        values = self.values()
+        self._check_policy(values, self._endpoint())
+        self._check_values(values)
+        client = self._client()
+        self._record_endpoint()
+        wanted = ispec.tags_wanted(values)
+        before = {tag: self._image_id(client, tag) for tag in wanted}
+        if values['build']:
+            image_id, made = self._build(client, values), True
+        else:
+            image_id, made = self._pull(client, values)
+        tags = [tag for tag in wanted if before[tag] != image_id]
+        # Recorded first: whatever fails next, delete cleans up.
+        self.data_set(MADE_DATA, json.dumps({'tags': tags, 'made': made}))
+        self.resource_id_set(image_id)
+        for tag in tags:
+            client.tag(image_id, *ispec.split_tag(tag), force=True)
+        if values['push']:
+            for tag in wanted:
+                self._push(client, values, tag)
+
+    def _image_id(self, client, reference):
+        with self.client_plugin().ignore_not_found:
+            return client.inspect_image(reference)['Id']
+        return None
+
+    def _check_owner(self, client, image, prop):
+        """Refuse an image another project's stack made (its files are
+        theirs), unless the operator allows cross-project references."""
+        if cfg.CONF[config.GROUP].allow_cross_project_references:
+            return
+        with self.client_plugin().ignore_not_found:
+            labels = client.inspect_image(image)['Config'].get('Labels')
+            project = (labels or {}).get(cspec.PROJECT_LABEL)
+            if project is not None and project != self.stack.tenant_id:
+                raise self._invalid(prop, policy.foreign_image_refusal(image))
+
+    def _auth(self, values, reference):
+        registry = ispec.registry(reference)
+        return ispec.credentials(values, registry) or config.registry_auth(
+            registry
+        )
+
+    def _pull(self, client, values):
+        """The id of the reference, pulled as the pull policy says, and
+        whether this resource pulled it."""
+        reference = values['reference']
+        pull = (
+            values['image_pull_policy']
+            or cfg.CONF[config.GROUP].default_pull_policy
+        )
+        present = None
+        if pull != cspec.PULL_ALWAYS:
+            present = self._image_id(client, reference)
+        if present is None and pull == cspec.PULL_NEVER:
+            raise self._failed(
+                _(
+                    'Image %(image)s is not present on the Docker engine '
+                    '%(endpoint)s and image_pull_policy is "never"'
+                ),
+                image=reference,
+            )
+        if present is None:
+            LOG.info('Pulling image %s', reference)
+            self._stream(
+                _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
+                reference,
+                client.pull(
+                    reference,
+                    auth_config=self._auth(values, reference),
+                    platform=values['platform'] or None,
+                    stream=True,
+                    decode=True,
+                ),
+            )
+        self._check_owner(client, reference, 'reference')
+        return self._image_id(client, reference), present is None
+
+    def _stream(self, message, image, stream):
+        """Follow a pull's or push's progress stream to its end; an error
+        in it, or the engine's refusal, fails the resource."""
+        try:
+            for item in stream:
+                if item.get('error'):
+                    raise self._failed(
+                        message, image=image, error=item['error']
+                    )
+        except docker_errors.APIError as exc:
+            raise self._failed(
+                message, image=image, error=exc.explanation or exc
+            ) from exc
+
+    def _build(self, client, values):
+        build = values['build']
+        for image in ispec.base_images(ispec.dockerfile_text(build)):
+            self._check_owner(client, image, 'build')
+        what = values['reference'] or _('of resource %s') % self.name
+        context = ispec.build_context(build)
+        arguments = ispec.build_arguments(
+            values, {**(build['labels'] or {}), **self._labels()}
+        )
+        try:
+            log = ispec.follow_build(
+                client.build(
+                    fileobj=context,
+                    custom_context=True,
+                    decode=True,
+                    **arguments,
+                )
+            )
+        except docker_errors.APIError as exc:
+            # Refused before any step: a Dockerfile that does not parse.
+            raise self._failed(
+                _('Building image %(image)s on %(endpoint)s failed: %(e)s'),
+                image=what,
+                e=exc.explanation or exc,
+            ) from exc
+        finally:
+            context.close()
+        if log.error or not log.image_id:
+            # The failing step's container is gone (forcerm); its layers
+            # go too.
+            for layer in reversed(log.made):
+                with self.client_plugin().ignore_conflict_and_not_found:
+                    client.remove_image(layer, noprune=True)
+            raise self._failed(
+                _('Building image %(image)s on %(endpoint)s %(failure)s'),
+                image=what,
+                failure=ispec.build_failure(log),
+            )
+        return log.image_id
+
+    def _push(self, client, values, tag):
+        LOG.info('Pushing image %s', tag)
+        self._stream(
+            _('Pushing image %(image)s from %(endpoint)s failed: %(error)s'),
+            tag,
+            client.push(
+                *ispec.split_tag(tag),
+                auth_config=self._auth(values, tag),
+                stream=True,
+                decode=True,
+            ),
+        )
+
+    # Update: only the credentials change in place, and need nothing done.
+
+    def handle_update(self, json_snippet, tmpl_diff, prop_diff):
+        return None
+
+    def _update_stored_properties(self):
+        # What Heat stores of the properties keeps secrets as digests.
+        super()._update_stored_properties()
+        if self._stored_properties_data:
+            self._stored_properties_data = spec.redact(
+                ispec.PROPERTIES, self._stored_properties_data
+            )
+
+    # Delete
+
+    def handle_delete(self):
+        if self.resource_id is None:
+            return None
+        made = json.loads(self.data().get(MADE_DATA) or '{}')
+        return _Deleting(tags=made.get('tags', []), made=made.get('made'))
+
+    def check_delete_complete(self, progress):
+        if progress is None:
+            return True
+        return self._removed_when_unused(
+            progress,
+            'image',
+            self._users,
+            lambda client: self._remove(client, progress),
+        )
+
+    def _users(self, client):
+        """When the stack goes, its containers that run the image: they
+        are being deleted too. Otherwise (a replaced image) none: an
+        image in use stays."""
+        client.inspect_image(self.resource_id)  # gone: nothing to wait for
+        if self.stack.action != self.stack.DELETE:
+            return {}
+        return {
+            c['Id']: (c.get('Names') or ['/' + c['Id'][:12]])[0].lstrip('/')
+            for c in client.containers(
+                all=True,
+                filters={
+                    'label': '%s=%s' % (cspec.STACK_ID_LABEL, self.stack.id)
+                },
+            )
+            if c.get('ImageID') == self.resource_id
+        }
+
+    def _remove(self, client, progress):
+        """Remove the tags this resource made that still name its image
+        (a replacement may have taken them), then the image if it made
+        it, and nothing else names it or runs on it."""
+        plugin = self.client_plugin()
+        for tag in progress.tags:
+            # A conflict: the last name of an image a container runs on.
+            with plugin.ignore_conflict_and_not_found:
+                if client.inspect_image(tag)['Id'] == self.resource_id:
+                    client.remove_image(tag)
+        if not progress.made:
+            return
+        with plugin.ignore_conflict_and_not_found:
+            if client.inspect_image(self.resource_id).get('RepoTags'):
+                LOG.info('Keeping image %s: it has tags', self.resource_id)
+                return
+            client.remove_image(self.resource_id)
+
+    # Rollback, check, attributes
+
+    def restore_prev_rsrc(self, convergence=False):
+        """On rollback, this (the previous) image takes its tags back."""
+        if self.resource_id is None:
+            return
+        client = self._client()
+        made = json.loads(self.data().get(MADE_DATA) or '{}')
+        for tag in made.get('tags', []):
+            with self.client_plugin().ignore_not_found:
+                client.tag(self.resource_id, *ispec.split_tag(tag), force=True)
+
+    def handle_check(self):
+        self._show_resource()
+
+    def _show_resource(self):
+        return self._client().inspect_image(self.resource_id)
+
+    def parse_live_resource_data(self, resource_properties, resource_data):
+        # Nothing of the properties can be read back from an image: it is
+        # there (its id unchanged), or gone and made again.
+        return {}
+
+    def _resolve_attribute(self, name):
+        if not self.resource_id:
+            return None
+        with self.client_plugin().ignore_not_found:
+            return ispec.attribute(name, self._show_resource(), self.values())
+        return None
+
+    def get_reference_id(self):
+        return self.resource_id
+
+
+def resource_mapping():
+    return {'DockerInc::Docker::Image': DockerImage}
