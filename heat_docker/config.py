@@ -140,6 +140,22 @@ POLICY_OPTS = [
         'such as snapshots; named volumes. By default each must carry the '
         "stack's own project label.",
     ),
+    cfg.ListOpt(
+        'allowed_build_context_roots',
+        default=[],
+        help='Directories of the heat-engine host under which '
+        'DockerInc::Docker::Image builds may take their context '
+        '(build.context), e.g. "/srv/builds"; heat-engine reads the files '
+        'with its own rights and sends them to the engine. Empty: none.',
+    ),
+    cfg.ListOpt(
+        'allowed_push_registries',
+        default=[],
+        help='Shell-style patterns of the registries, host[:port] '
+        '("docker.io" for Docker Hub), that DockerInc::Docker::Image '
+        'resources may push to, e.g. "registry.example.com,10.0.0.*:5000". '
+        'Empty: none.',
+    ),
 ]
 
 PERMISSIVE = {
@@ -153,6 +169,8 @@ PERMISSIVE = {
     'allow_host_interfaces': True,
     'allowed_volume_drivers': ['*'],
     'allow_cross_project_references': True,
+    'allowed_build_context_roots': ['/'],
+    'allowed_push_registries': ['*'],
 }
 
 cfg.CONF.register_opts(OPTS + POLICY_OPTS, group=GROUP)

@@ -8,9 +8,11 @@ refusals come before any container exists.
 """
 
 import fnmatch
+import os
 import posixpath
 
 from heat_docker import container_spec as cspec
+from heat_docker import image_spec
 from heat_docker import network_spec
 
 HOST_NAMESPACE_FIELDS = (
@@ -277,3 +279,56 @@ def foreign_image_refusal(image):
         "image %s, made by another project's stack," % image,
         'allow_cross_project_references = true',
     )
+
+
+def image_refusals(values, opts):
+    """``[(property, message)]`` for an image ``opts`` does not allow: a
+    build context on the heat-engine host, a build on the host's network,
+    a push to a registry not allowed."""
+    found = []
+    build = values.get('build') or {}
+    context = build.get('context')
+    # The directory a symbolic link leads to is the one read.
+    if context and not _under(
+        os.path.realpath(context), opts.allowed_build_context_roots
+    ):
+        found.append(
+            (
+                'build.context',
+                _refusal(
+                    'a build context of %s' % context,
+                    'allowed_build_context_roots (a directory above %s)'
+                    % context,
+                ),
+            )
+        )
+    if build.get('network_mode') == 'host' and not opts.allow_host_namespaces:
+        found.append(
+            (
+                'build.network_mode',
+                _refusal(
+                    "a build on the host's network namespace",
+                    'allow_host_namespaces = true',
+                ),
+            )
+        )
+    if values.get('push'):
+        registries = {
+            image_spec.registry(tag) for tag in image_spec.tags_wanted(values)
+        }
+        for registry in sorted(registries):
+            if not any(
+                fnmatch.fnmatchcase(registry, pattern)
+                for pattern in opts.allowed_push_registries
+            ):
+                found.append(
+                    (
+                        'push',
+                        _refusal(
+                            'a push to registry %s' % registry,
+                            'allowed_push_registries (a list that includes '
+                            '%s)' % registry,
+                        ),
+                    )
+                )
+    return found

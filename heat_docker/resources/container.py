@@ -59,6 +59,7 @@ class DockerContainer(
     properties_schema = base.heat_properties(cspec.PROPERTIES)
     attributes_schema = base.heat_attributes(cspec.ATTRIBUTES)
     SPEC_ATTRIBUTES = {name: name for name in cspec.ATTRIBUTES}
+    RUNS_CONTAINERS = True
     SPEC_PROPERTIES = cspec.PROPERTIES
 
     def _siblings(self, client):

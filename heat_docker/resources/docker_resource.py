@@ -267,6 +267,7 @@ class DockerResource(resource.Resource):
                                 % (cspec.STACK_ID_LABEL, self.stack.id)
                             },
                         )
+                        if self._made_by_stack(c['Labels'] or {})
                     }
                 outside = sorted(n for c, n in users.items() if c not in ours)
                 if outside:
@@ -294,6 +295,13 @@ class DockerResource(resource.Resource):
             return True
         except UNANSWERED as exc:
             return self._unanswered(progress, exc)
+
+    def _made_by_stack(self, labels):
+        """Whether a container with this stack's labels is one of its
+        container resources': one run outside Heat from an image the stack
+        built inherits the image's labels, naming an image resource."""
+        owner = self.stack.get(labels.get(cspec.RESOURCE_LABEL))
+        return owner is None or getattr(owner, 'RUNS_CONTAINERS', False)
 
     def physical_name(self, name):
         """``name``, or one Heat makes from the stack and resource."""

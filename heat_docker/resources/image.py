@@ -55,9 +55,10 @@ class DockerImage(docker_resource.DockerResource):
             raise self._invalid(prop, message)
 
     def _validate_values(self):
+        # The policy first: a refused context is not looked at.
+        self._validate_policy(ispec.POLICY_PROPERTIES)
         if all(self._known_at_validation(p) for p in self.SPEC_PROPERTIES):
             self._check_values(self.values())
-        self._validate_policy(ispec.POLICY_PROPERTIES)
 
     def _failed(self, message, **args):
         return docker_resource.ResourceFailed(
@@ -122,19 +123,16 @@ class DockerImage(docker_resource.DockerResource):
         if pull != cspec.PULL_ALWAYS:
             present = self._image_id(client, reference)
         if present is None and pull == cspec.PULL_NEVER:
-            raise self._failed(
-                _(
-                    'Image %(image)s is not present on the Docker engine '
-                    '%(endpoint)s and image_pull_policy is "never"'
-                ),
-                image=reference,
+            message = _(
+                '%(i)s is not on %(endpoint)s; image_pull_policy: never'
             )
+            raise self._failed(message, i=reference)
         if present is None:
             LOG.info('Pulling image %s', reference)
             self._stream(
                 _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
                 reference,
-                client.pull(
+                lambda: client.pull(
                     reference,
                     auth_config=self._auth(values, reference),
                     platform=values['platform'] or None,
@@ -145,11 +143,12 @@ class DockerImage(docker_resource.DockerResource):
         self._check_owner(client, reference, 'reference')
         return self._image_id(client, reference), present is None
 
-    def _stream(self, message, image, stream):
-        """Follow a pull's or push's progress stream to its end; an error
-        in it, or the engine's refusal, fails the resource."""
+    def _stream(self, message, image, start):
+        """Follow the progress stream of a pull or push ``start()`` makes
+        to its end: the engine's refusal, or an error in it, fails the
+        resource."""
         try:
-            for item in stream:
+            for item in start():
                 if item.get('error'):
                     raise self._failed(
                         message, image=image, error=item['error']
@@ -165,18 +164,10 @@ class DockerImage(docker_resource.DockerResource):
             self._check_owner(client, image, 'build')
         what = values['reference'] or _('of resource %s') % self.name
         context = ispec.build_context(build)
-        arguments = ispec.build_arguments(
-            values, {**(build['labels'] or {}), **self._labels()}
-        )
+        labels = {**(build['labels'] or {}), **self._labels()}
+        arguments = ispec.build_arguments(values, labels, context)
         try:
-            log = ispec.follow_build(
-                client.build(
-                    fileobj=context,
-                    custom_context=True,
-                    decode=True,
-                    **arguments,
-                )
-            )
+            log = ispec.follow_build(client.build(**arguments))
         except docker_errors.APIError as exc:
             # Refused before any step: a Dockerfile that does not parse.
             raise self._failed(
@@ -204,7 +195,7 @@ class DockerImage(docker_resource.DockerResource):
         self._stream(
             _('Pushing image %(image)s from %(endpoint)s failed: %(error)s'),
             tag,
-            client.push(
+            lambda: client.push(
                 *ispec.split_tag(tag),
                 auth_config=self._auth(values, tag),
                 stream=True,
@@ -227,10 +218,13 @@ class DockerImage(docker_resource.DockerResource):
 
     # Delete
 
+    def _made(self):
+        return json.loads(self.data().get(MADE_DATA) or '{}')
+
     def handle_delete(self):
         if self.resource_id is None:
             return None
-        made = json.loads(self.data().get(MADE_DATA) or '{}')
+        made = self._made()
         return _Deleting(tags=made.get('tags', []), made=made.get('made'))
 
     def check_delete_complete(self, progress):
@@ -250,16 +244,12 @@ class DockerImage(docker_resource.DockerResource):
         client.inspect_image(self.resource_id)  # gone: nothing to wait for
         if self.stack.action != self.stack.DELETE:
             return {}
-        return {
-            c['Id']: (c.get('Names') or ['/' + c['Id'][:12]])[0].lstrip('/')
-            for c in client.containers(
-                all=True,
-                filters={
-                    'label': '%s=%s' % (cspec.STACK_ID_LABEL, self.stack.id)
-                },
-            )
-            if c.get('ImageID') == self.resource_id
-        }
+        label = '%s=%s' % (cspec.STACK_ID_LABEL, self.stack.id)
+        return ispec.users(
+            client.containers(all=True, filters={'label': label}),
+            self.resource_id,
+            self.uuid,
+        )
 
     def _remove(self, client, progress):
         """Remove the tags this resource made that still name its image
@@ -286,16 +276,14 @@ class DockerImage(docker_resource.DockerResource):
         if self.resource_id is None:
             return
         client = self._client()
-        made = json.loads(self.data().get(MADE_DATA) or '{}')
-        for tag in made.get('tags', []):
+        for tag in self._made().get('tags', []):
             with self.client_plugin().ignore_not_found:
                 client.tag(self.resource_id, *ispec.split_tag(tag), force=True)
 
-    def handle_check(self):
-        self._show_resource()
-
     def _show_resource(self):
         return self._client().inspect_image(self.resource_id)
+
+    handle_check = _show_resource  # fails if the image is gone
 
     def parse_live_resource_data(self, resource_properties, resource_data):
         # Nothing of the properties can be read back from an image: it is
