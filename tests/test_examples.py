@@ -200,3 +200,27 @@ def test_nova_example_validates_with_its_nested_template(stacks):
     assert 'servr' in stacks.validation_error(
         template_format.parse(broken), params, environment=no_nova
     )
+
+
+def test_app_builds_its_image_and_runs_two_tiers(stacks, api):
+    params = {
+        **env_parameters(EXAMPLES / 'app' / 'app-env.yaml'),
+        'port': free_port(),
+    }
+    stack = stacks.create(load(EXAMPLES / 'app' / 'app.yaml'), params)
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    outputs = stacks.outputs(stack)
+    first = fetch(outputs['url']).splitlines()
+    second = fetch(outputs['url']).splitlines()
+    assert first[0] == params['greeting']
+    assert int(second[1].split()[-1]) == int(first[1].split()[-1]) + 1
+    assert api.inspect_image(outputs['image_id'])['RepoTags'] == [
+        'localhost/heat-docker/app:latest'
+    ]
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert stacks.owned_containers(stack) == []
+    assert not api.networks(names=[outputs['network']])
+    assert outputs['volume'] not in [
+        v['Name'] for v in api.volumes()['Volumes'] or ()
+    ]
+    assert not api.images(name='localhost/heat-docker/app')
