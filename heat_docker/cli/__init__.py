@@ -16,6 +16,7 @@ from cliff import app
 from cliff import commandmanager
 
 from heat_docker import engine_protocol as protocol
+from heat_docker.cli import compose_command
 from heat_docker.cli import engine as engine_api
 from heat_docker.cli import engine_commands
 from heat_docker.cli import stacks
@@ -40,6 +41,7 @@ class _Commands(commandmanager.CommandManager):
         for name, command_class in {
             **stacks.COMMANDS,
             **engine_commands.COMMANDS,
+            **compose_command.COMMANDS,
         }.items():
             self.add_command(name, command_class)
         self._heatclient_loaded = False
