@@ -24,8 +24,9 @@ from heat_docker.cli.common import stack_path
 from heat_docker.cli.waiter import Waiter
 
 
-def _stack_fields(parsed_args, existing=False):
-    """The request body heatclient's create and update send."""
+def _stack_fields(parsed_args, hook, existing=False):
+    """The request body heatclient's create and update send, with the
+    ``hook`` (pre-create, pre-update) set on the resources named."""
     from heatclient.common import template_utils
     from heatclient.common import utils as heat_utils
 
@@ -59,7 +60,10 @@ def _stack_fields(parsed_args, existing=False):
         fields['tags'] = parsed_args.tags
     if parsed_args.timeout:
         fields['timeout_mins'] = parsed_args.timeout
-    return fields, template_utils
+    hooked = getattr(parsed_args, hook.replace('-', '_'))
+    if hooked:
+        template_utils.hooks_to_env(environment, hooked, hook)
+    return fields
 
 
 def _add_input_arguments(parser, verb, template_required):
@@ -173,11 +177,7 @@ class CreateStack(ShowOne):
     def take_action(self, parsed_args):
         if parsed_args.dry_run:
             return delegate(self, parsed_args, 'stack', 'CreateStack')
-        fields, template_utils = _stack_fields(parsed_args)
-        if parsed_args.pre_create:
-            template_utils.hooks_to_env(
-                fields['environment'], parsed_args.pre_create, 'pre-create'
-            )
+        fields = _stack_fields(parsed_args, 'pre-create')
         fields['stack_name'] = parsed_args.name
         fields['disable_rollback'] = not parsed_args.enable_rollback
         created = self.app.engine.call('POST', 'stacks', fields)['stack']
@@ -251,13 +251,9 @@ class UpdateStack(ShowOne):
             return delegate(self, parsed_args, 'stack', 'UpdateStack')
         if not (parsed_args.template or parsed_args.existing):
             raise CommandFailed('Specify --template or --existing.')
-        fields, template_utils = _stack_fields(
-            parsed_args, existing=parsed_args.existing
+        fields = _stack_fields(
+            parsed_args, 'pre-update', existing=parsed_args.existing
         )
-        if parsed_args.pre_update:
-            template_utils.hooks_to_env(
-                fields['environment'], parsed_args.pre_update, 'pre-update'
-            )
         if parsed_args.clear_parameter:
             fields['clear_parameters'] = list(parsed_args.clear_parameter)
         if parsed_args.rollback != 'keep':

@@ -22,6 +22,7 @@ from heat_docker import config
 from heat_docker import container_spec as cspec
 from heat_docker import policy
 from heat_docker import spec
+from heat_docker.resources import base
 
 # What an engine that is overloaded, restarting or unreachable raises (the
 # Engine API's own errors, docker.errors.APIError, are HTTP errors instead).
@@ -47,7 +48,24 @@ class DockerResource(resource.Resource):
 
     default_client_name = 'docker'
 
+    # A type whose translation module (PROPERTIES, ATTRIBUTES) is given
+    # here gets its Heat schema from it; see __init_subclass__.
+    SPEC = None
     SPEC_PROPERTIES = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        spec_module = cls.__dict__.get('SPEC')
+        if spec_module is not None:
+            cls.SPEC_PROPERTIES = spec_module.PROPERTIES
+            cls.PROPERTIES = tuple(spec_module.PROPERTIES)
+            cls.ATTRIBUTES = tuple(spec_module.ATTRIBUTES)
+            cls.properties_schema = base.heat_properties(
+                spec_module.PROPERTIES
+            )
+            cls.attributes_schema = base.heat_attributes(
+                spec_module.ATTRIBUTES
+            )
 
     _known_endpoint = None
     _recorded_data = None

@@ -41,11 +41,7 @@ class DockerImage(docker_resource.DockerResource):
 
     support_status = support.SupportStatus(version=base.SINCE.version)
 
-    SPEC_PROPERTIES = ispec.PROPERTIES
-    PROPERTIES = tuple(ispec.PROPERTIES)
-    ATTRIBUTES = tuple(ispec.ATTRIBUTES)
-    properties_schema = base.heat_properties(ispec.PROPERTIES)
-    attributes_schema = base.heat_attributes(ispec.ATTRIBUTES)
+    SPEC = ispec
 
     def _policy_refusals(self, values, opts):
         return policy.image_refusals(values, opts)

@@ -19,11 +19,6 @@ class DockerNetwork(shared_object.SharedObject):
     KIND = 'network'
     SPEC = nspec
     POLICY_PROPERTIES = ('driver', 'options')
-    SPEC_PROPERTIES = nspec.PROPERTIES
-    PROPERTIES = tuple(nspec.PROPERTIES)
-    ATTRIBUTES = tuple(nspec.ATTRIBUTES)
-    properties_schema = base.heat_properties(nspec.PROPERTIES)
-    attributes_schema = base.heat_attributes(nspec.ATTRIBUTES)
 
     def _policy_refusals(self, values, opts):
         return policy.network_refusals(values, opts)

@@ -13,7 +13,6 @@ class SharedObject(docker_resource.DockerResource):
     and remove its object."""
 
     KIND = None
-    SPEC = None
     POLICY_PROPERTIES = ()
 
     def _validate_values(self):

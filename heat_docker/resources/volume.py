@@ -19,11 +19,6 @@ class DockerVolume(shared_object.SharedObject):
     KIND = 'volume'
     SPEC = vspec
     POLICY_PROPERTIES = ('driver', 'driver_opts')
-    SPEC_PROPERTIES = vspec.PROPERTIES
-    PROPERTIES = tuple(vspec.PROPERTIES)
-    ATTRIBUTES = tuple(vspec.ATTRIBUTES)
-    properties_schema = base.heat_properties(vspec.PROPERTIES)
-    attributes_schema = base.heat_attributes(vspec.ATTRIBUTES)
 
     def _policy_refusals(self, values, opts):
         return policy.volume_refusals(values, opts)
