@@ -57,12 +57,14 @@ class YamlColumn(columns.FormattableColumn):
     def human_readable(self):
         import yaml
 
-        return yaml.safe_dump(self._value, default_flow_style=False).rstrip()
+        return yaml.safe_dump(self._value, default_flow_style=False)
 
 
 class JsonColumn(columns.FormattableColumn):
     def human_readable(self):
-        return json.dumps(self._value)
+        return json.dumps(
+            self._value, indent=2, ensure_ascii=False, separators=(', ', ': ')
+        )
 
 
 def _cell(value, formatter):
@@ -110,11 +112,14 @@ def show_stack(app, path, formatter, short=False, resolve_outputs=True):
     return names, tuple(_cell(stack.get(n), formatter) for n in names)
 
 
-def stack_path(app, stack):
+def stack_path(app, stack, heat_api_error=False):
+    """The stack's path; a missing one ends the command as heatclient's
+    commands end it: "Stack not found: NAME", or heat-api's own error
+    where heatclient lets it through (``heat_api_error``)."""
     try:
         return app.engine.stack_path(stack)
     except engine_api.ApiError as exc:
-        if exc.status == 404:
+        if exc.status == 404 and not heat_api_error:
             raise CommandFailed('Stack not found: %s' % stack) from None
         raise
 

@@ -42,6 +42,9 @@ class ApiError(Exception):
         self.status = status
         self.kind = kind
 
+    def __str__(self):
+        return 'ERROR: %s' % self.args[0]  # as python-heatclient says it
+
 
 class _UnixConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=REQUEST_SECONDS):
@@ -56,8 +59,17 @@ class _UnixConnection(http.client.HTTPConnection):
 
 
 def _unreachable(exc):
+    """Whether ``exc`` says the engine was gone before it took a request.
+    (A broken pipe must not escape as such: cliff takes any for its own
+    output's, and exits quietly.)"""
     return isinstance(
-        exc, (FileNotFoundError, ConnectionRefusedError, ConnectionResetError)
+        exc,
+        (
+            FileNotFoundError,
+            ConnectionRefusedError,
+            ConnectionResetError,
+            BrokenPipeError,
+        ),
     )
 
 
@@ -117,6 +129,7 @@ class Engine:
             except OSError as exc:
                 # A retired or idle engine may exit between requests; the
                 # request never reached it, so it is sent again to a new one.
+                self._disconnect()
                 if attempt == 2 or not _unreachable(exc):
                     raise EngineError(
                         'The engine of %s stopped answering: %s'
@@ -162,10 +175,10 @@ class Engine:
                 return None
             raise
 
-    def control(self, what, body=None):
-        """POST a control request to the engine that runs, or to this
-        command's own, started for it."""
-        if self.status() is None:
+    def control(self, what, body=None, any_engine=False):
+        """POST a control request to this command's engine (started, or
+        replaced, for it), or with ``any_engine`` to whichever runs."""
+        if not any_engine or self.status() is None:
             self.ensure()
         status, _headers, data = self._send(
             'POST', '%s/%s' % (protocol.CONTROL_PATH, what), body
@@ -213,7 +226,14 @@ class Engine:
                 return False
             time.sleep(0.05)
         self._ready = False
+        self._disconnect()
         return True
+
+    def _disconnect(self):
+        """Forget the connection to an engine that has gone."""
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def start(self):
         """Start an engine in the background, unless one answers; its

@@ -60,7 +60,7 @@ class EngineStop(Command):
                 'No engine runs for %s.\n' % engine.state_dir
             )
             return
-        status = engine.control('retire')
+        status = engine.control('retire', any_engine=True)
         if status['actions_in_progress']:
             self.app.stderr.write(
                 'The engine (pid %d) stops once %s end.\n'
@@ -96,7 +96,7 @@ class Serve(Command):
         engine = self.app.engine
         status = engine.status()
         if status is not None:
-            engine.control('retire')
+            engine.control('retire', any_engine=True)
             engine.wait_exit(status['pid'])
         state_dir = engine.state_dir
 

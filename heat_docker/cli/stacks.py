@@ -249,8 +249,6 @@ class UpdateStack(ShowOne):
     def take_action(self, parsed_args):
         if parsed_args.dry_run:
             return delegate(self, parsed_args, 'stack', 'UpdateStack')
-        if not (parsed_args.template or parsed_args.existing):
-            raise CommandFailed('Specify --template or --existing.')
         fields = _stack_fields(
             parsed_args, 'pre-update', existing=parsed_args.existing
         )
@@ -260,7 +258,7 @@ class UpdateStack(ShowOne):
             fields['disable_rollback'] = parsed_args.rollback == 'disabled'
         if parsed_args.converge:
             fields['converge'] = True
-        path = stack_path(self.app, parsed_args.stack)
+        path = stack_path(self.app, parsed_args.stack, heat_api_error=True)
         marker = last_event_id(self.app, path) if parsed_args.wait else None
         self.app.engine.call(
             'PATCH' if parsed_args.existing else 'PUT', path, fields
@@ -301,9 +299,13 @@ class DeleteStack(Command):
                 return
         failures = 0
         waiting = []
+        # As heatclient's: what failed for each stack goes to stdout, the
+        # count of failures to stderr.
         for name in parsed_args.stack:
             try:
-                path = stack_path(self.app, name)
+                path = stack_path(
+                    self.app, name, heat_api_error=parsed_args.wait
+                )
                 marker = (
                     last_event_id(self.app, path) if parsed_args.wait else None
                 )
@@ -311,13 +313,13 @@ class DeleteStack(Command):
                 waiting.append((path, marker))
             except (engine_api.ApiError, CommandFailed) as exc:
                 failures += 1
-                self.app.stderr.write('%s\n' % exc)
+                self.app.stdout.write('%s\n' % exc)
         for path, marker in waiting:
             try:
                 Waiter(self, parsed_args, 'DELETE').run(path, marker)
             except (engine_api.ApiError, CommandFailed) as exc:
                 failures += 1
-                self.app.stderr.write('%s\n' % exc)
+                self.app.stdout.write('%s\n' % exc)
         if failures:
             raise CommandFailed(
                 'Unable to delete %d of the %d stacks.'
@@ -406,9 +408,11 @@ class ListStack(Lister):
         if parsed_args.short:
             names = names[:3]
         stacks = self.app.engine.call('GET', 'stacks')['stacks']
-        return names, [
-            tuple(s.get(LIST_COLUMNS[n]) for n in names) for s in stacks
-        ]
+        keys = [LIST_COLUMNS[n] for n in names]
+        if any('project' in s for s in stacks):
+            names.insert(2, 'Project')
+            keys.insert(2, 'project')
+        return names, [tuple(s.get(k) for k in keys) for s in stacks]
 
 
 class ShowStack(ShowOne):
@@ -456,7 +460,7 @@ class _StackAction(Lister):
     def take_action(self, parsed_args):
         rows = []
         for name in parsed_args.stack:
-            path = stack_path(self.app, name)
+            path = stack_path(self.app, name, heat_api_error=parsed_args.wait)
             marker = (
                 last_event_id(self.app, path) if parsed_args.wait else None
             )
