@@ -102,6 +102,22 @@ def delete_stack(state_dir, name, docker_host):
     return result
 
 
+def stack_status(state_dir, name, docker_host):
+    """``stack show NAME -c stack_status``, which must succeed."""
+    shown = run(
+        state_dir,
+        'stack',
+        'show',
+        name,
+        '-f',
+        'value',
+        '-c',
+        'stack_status',
+        docker_host=docker_host,
+    )
+    return succeeded(shown).strip()
+
+
 def succeeded(result):
     assert result.returncode == 0, result.stderr
     assert 'Traceback' not in result.stderr

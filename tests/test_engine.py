@@ -14,6 +14,7 @@ from test_cli import delete_stack
 from test_cli import failed
 from test_cli import owned_containers
 from test_cli import run
+from test_cli import stack_status
 from test_cli import succeeded
 import yaml
 
@@ -202,19 +203,7 @@ def test_ctrl_c_stops_the_waiting_not_the_action(tmp_path, docker_host, api):
     assert 'Traceback' not in err
     deadline = time.monotonic() + 60
     while True:
-        shown = succeeded(
-            run(
-                state,
-                'stack',
-                'show',
-                name,
-                '-f',
-                'value',
-                '-c',
-                'stack_status',
-                docker_host=docker_host,
-            )
-        ).strip()
+        shown = stack_status(state, name, docker_host)
         if shown != 'CREATE_IN_PROGRESS':
             break
         assert time.monotonic() < deadline
@@ -248,19 +237,7 @@ def test_cancel_without_rollback_fails_the_create(tmp_path, docker_host, api):
         '--wait',
         docker_host=docker_host,
     )
-    shown = succeeded(
-        run(
-            state,
-            'stack',
-            'show',
-            name,
-            '-f',
-            'value',
-            '-c',
-            'stack_status',
-            docker_host=docker_host,
-        )
-    ).strip()
+    shown = stack_status(state, name, docker_host)
     assert shown == 'CREATE_FAILED', cancelled.stderr
     delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []

@@ -22,6 +22,7 @@ from test_cli import delete_stack
 from test_cli import failed
 from test_cli import owned_containers
 from test_cli import run
+from test_cli import stack_status
 from test_cli import succeeded
 import yaml
 
@@ -87,18 +88,7 @@ def test_engine_killed_mid_create_then_delete_leaves_nothing(
     assert code == 1
     assert 'Stack %s CREATE_FAILED' % name in err
     assert 'Engine went down during stack CREATE' in err
-    shown = run(
-        state,
-        'stack',
-        'show',
-        name,
-        '-f',
-        'value',
-        '-c',
-        'stack_status',
-        docker_host=docker_host,
-    )
-    assert succeeded(shown).strip() == 'CREATE_FAILED'
+    assert stack_status(state, name, docker_host) == 'CREATE_FAILED'
     delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
 
