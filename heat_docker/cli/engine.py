@@ -194,7 +194,16 @@ class Engine:
             return
         status = self.status()
         if status and status['settings_digest'] != protocol.settings()[1]:
-            status = self._replace(status)
+            if status['idle_timeout'] is None:
+                # "heat-docker serve": a user's foreground engine is used
+                # as it is, never stopped from here.
+                self.stderr.write(
+                    'heat-docker serve (pid %d) serves %s with other '
+                    'settings or code; using it.\n'
+                    % (status['pid'], self.state_dir)
+                )
+            else:
+                status = self._replace(status)
         if status is None:
             self.start()
         self._ready = True
