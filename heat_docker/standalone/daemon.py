@@ -35,6 +35,7 @@ from heat_docker.standalone import sqlite
 LOOPBACK = '127.0.0.1'
 CHECK_SECONDS = 0.5
 RETIRED_QUIET_SECONDS = 1.5
+HEAT_STOP_SECONDS = 15
 DEAD_ENGINE_REASON = 'Engine went down during stack %s'
 
 
@@ -352,9 +353,22 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
             server.shutdown()
             server.server_close()
         os.unlink(os.path.join(state_dir, protocol.SOCKET))
-        heat.stop()
+        # Heat's stop waits for its RPC server's worker threads, and has
+        # been seen to wait for ever for one already gone: it gets a time,
+        # then the process ends without it (the database is sqlite's
+        # write-ahead log, durable at every commit).
+        stopping = threading.Thread(target=heat.stop, daemon=True)
+        stopping.start()
+        stopping.join(HEAT_STOP_SECONDS)
+        if stopping.is_alive():
+            log.warning(
+                "Heat's engine did not stop in %d s; exiting without it",
+                HEAT_STOP_SECONDS,
+            )
         log.info('engine (pid %d) stopped', os.getpid())
         lock.close()
+        if stopping.is_alive():
+            os._exit(0)
 
 
 def main(argv=None):
