@@ -27,7 +27,10 @@ IMAGE = 'localhost/heat-docker/busybox:latest'
 STACK_TIMEOUT = 90
 
 
-def _no_engine(reason):
+def missing(reason):
+    """What a Docker-backed test needs is missing: it fails under CI
+    (``CI`` or ``HEAT_DOCKER_REQUIRE_DOCKER``), else it skips, saying
+    why."""
     if os.environ.get('CI') or os.environ.get('HEAT_DOCKER_REQUIRE_DOCKER'):
         pytest.fail('Docker-backed tests cannot run: ' + reason)
     pytest.skip(reason)
@@ -115,7 +118,7 @@ def docker_host():
     tls = None
     if not host:
         if os.geteuid() != 0 or not shutil.which('dockerd'):
-            _no_engine(
+            missing(
                 'no Docker engine: run as root with Debian docker.io '
                 'installed, or set HEAT_DOCKER_TEST_DOCKER_HOST'
             )
@@ -178,7 +181,7 @@ def registry(api, tmp_path_factory):
     import bcrypt
 
     if not shutil.which('docker-registry'):
-        _no_engine("no docker-registry: install Debian's docker-registry")
+        missing("no docker-registry: install Debian's docker-registry")
     root = tmp_path_factory.mktemp('registry')
     address = '127.0.0.1:%d' % _free_port()
     hashed = bcrypt.hashpw(REGISTRY_PASSWORD.encode(), bcrypt.gensalt())
