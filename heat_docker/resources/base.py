@@ -2,6 +2,7 @@
 
 from heat.engine import attributes
 from heat.engine import constraints
+from heat.engine import function
 from heat.engine import properties
 from heat.engine import support
 
@@ -53,11 +54,35 @@ def heat_property(prop):
         schema=nested,
         required=prop.required,
         constraints=[_constraint(c) for c in prop.constraints],
-        # A secret is kept as a digest, which always differs from the
-        # template's value; handle_update compares digests instead.
-        update_allowed=prop.update != spec.REPLACE or prop.secret,
+        update_allowed=prop.update != spec.REPLACE,
         support_status=SINCE,
     )
+
+
+class Redacted(function.Function):
+    """A property holding secrets, as Heat keeps, shows and compares it:
+    each secret resolved, then digested (``spec.redact``)."""
+
+    def __init__(self, stack, name, prop, value):
+        super().__init__(stack, name, value)
+        self.prop = prop
+
+    def result(self):
+        value = function.resolve(self.args)
+        return spec.redact({self.fn_name: self.prop}, {self.fn_name: value})[
+            self.fn_name
+        ]
+
+
+def redacted(stack, props, data):
+    """Property ``data`` (by template name) with each property of ``props``
+    that holds secrets wrapped in :class:`Redacted`."""
+    return {
+        name: Redacted(stack, name, props[name], value)
+        if name in props and spec.holds_secret(props[name])
+        else value
+        for name, value in data.items()
+    }
 
 
 def heat_properties(props, rename=lambda name: name):

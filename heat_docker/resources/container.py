@@ -140,7 +140,7 @@ class DockerContainer(
 
     def _connect_and_create(self, progress):
         """Create and start the container once its engine answers."""
-        values = self.values()
+        values = self.create_values()
         self._check_policy(values, self._endpoint())
         try:
             client = self._client()
@@ -364,41 +364,12 @@ class DockerContainer(
 
     # Update
 
-    def _update_stored_properties(self):
-        # What Heat stores of the properties (its database, events, resource
-        # show) keeps secrets as digests; create reads the template's own.
-        super()._update_stored_properties()
-        if self._stored_properties_data:
-            self._stored_properties_data = spec.redact(
-                {
-                    self.template_name(name): prop
-                    for name, prop in cspec.PROPERTIES.items()
-                },
-                self._stored_properties_data,
-            )
-
-    def _secret_changed(self, before, after):
-        """Whether a secret that needs a new container changed: ``before``
-        holds the stored digests, ``after`` the template's values."""
-        return any(
-            prop.secret
-            and prop.update == spec.REPLACE
-            and spec.redact({name: prop}, {name: after.get(name)})[name]
-            != before.get(name)
-            for name, prop in cspec.PROPERTIES.items()
-        )
-
     def needs_replace_with_prop_diff(
         self, changed_properties_set, after_props, before_props
     ):
-        # self.properties holds the values from before the update, secrets
-        # as digests.
         before = self.values()
         after = self.values(after_props)
-        return (
-            self._secret_changed(before, after)
-            or cspec.live_update_fields(before, after) is None
-        )
+        return cspec.live_update_fields(before, after) is None
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         before = self.values()

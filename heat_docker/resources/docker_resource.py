@@ -93,6 +93,31 @@ class DockerResource(resource.Resource):
             )
         return values
 
+    def translate_properties(
+        self, properties, client_resolve=True, ignore_resolve_error=False
+    ):
+        # What Heat keeps of the properties (its database, events, resource
+        # show) and compares on update holds each secret as its digest;
+        # Docker is given the template's own values (create_values).
+        super().translate_properties(
+            properties, client_resolve, ignore_resolve_error
+        )
+        properties.data = base.redacted(
+            self.stack,
+            {
+                self.template_name(name): prop
+                for name, prop in self.SPEC_PROPERTIES.items()
+            },
+            properties.data,
+        )
+
+    def create_values(self):
+        """Property values by spec name, secrets included, from the
+        resource's definition: what the Engine API is given at create."""
+        return self.values(
+            self.t.properties(self.properties_schema, self.context)
+        )
+
     def _properties_path(self, *path):
         return [
             self.stack.t.RESOURCES,

@@ -14,7 +14,6 @@ from heat_docker import config
 from heat_docker import container_spec as cspec
 from heat_docker import image_spec as ispec
 from heat_docker import policy
-from heat_docker import spec
 from heat_docker.resources import base
 from heat_docker.resources import docker_resource
 
@@ -64,7 +63,7 @@ class DockerImage(docker_resource.DockerResource):
     # Create
 
     def handle_create(self):
-        values = self.values()
+        values = self.create_values()
         self._check_policy(values, self._endpoint())
         self._check_values(values)
         client = self._client()
@@ -203,14 +202,6 @@ class DockerImage(docker_resource.DockerResource):
 
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         return None
-
-    def _update_stored_properties(self):
-        # What Heat stores of the properties keeps secrets as digests.
-        super()._update_stored_properties()
-        if self._stored_properties_data:
-            self._stored_properties_data = spec.redact(
-                ispec.PROPERTIES, self._stored_properties_data
-            )
 
     # Delete
 
