@@ -167,12 +167,17 @@ class DockerClientPlugin(client_plugin.ClientPlugin):
 
     def connect(self, client, container_id, network, endpoint_config):
         """Connect a container to ``network`` with an EndpointsConfig
-        entry (aliases, fixed addresses)."""
+        entry (aliases, links, fixed addresses)."""
         ipam = endpoint_config.get('IPAMConfig') or {}
+        links = [
+            (*link.split(':', 1), None)[:2]
+            for link in endpoint_config.get('Links') or ()
+        ]
         client.connect_container_to_network(
             container_id,
             network,
             aliases=endpoint_config.get('Aliases'),
+            links=links or None,
             ipv4_address=ipam.get('IPv4Address'),
             ipv6_address=ipam.get('IPv6Address'),
         )

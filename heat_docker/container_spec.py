@@ -27,6 +27,7 @@ from heat_docker.spec import InvalidValue
 from heat_docker.spec import Pattern
 from heat_docker.spec import Prop
 from heat_docker.spec import Range
+from heat_docker.validation.common import PREDEFINED_NETWORKS
 
 LABEL_PREFIX = 'org.openstack.heat.'
 STACK_ID_LABEL = LABEL_PREFIX + 'stack-id'
@@ -394,6 +395,30 @@ def _networks(networks):
     }
 
 
+_DEFAULT_BRIDGE = ('', 'default', 'bridge')
+
+
+def _normalized_links(links):
+    return docker_utils.normalize_links(links) if links else None
+
+
+def _with_links(endpoints, links):
+    """Endpoint configs with ``links`` on each user-defined network.
+
+    The engine honours HostConfig.Links on the default bridge only; on a
+    user-defined network the endpoint's own Links give the same names, as
+    ``docker run --link`` does.
+    """
+    if not links:
+        return endpoints
+    return {
+        network: {**config, 'Links': links}
+        if network not in PREDEFINED_NETWORKS
+        else config
+        for network, config in endpoints.items()
+    }
+
+
 def _endpoint_config(network):
     config = {}
     if network.get('aliases'):
@@ -563,9 +588,11 @@ PROPERTIES = {
     ),
     'links': Prop(
         MAP,
-        'Links to other containers: {name: alias}.',
+        'Links to other containers: {name: alias}. On the default bridge '
+        'they are legacy links; on user-defined networks, each network '
+        'endpoint resolves the alias.',
         api='HostConfig.Links',
-        expand=lambda v: {'HostConfig.Links': docker_utils.normalize_links(v)},
+        expand=lambda v: {'HostConfig.Links': _normalized_links(v)},
     ),
     'privileged': Prop(
         BOOLEAN,
@@ -1087,12 +1114,20 @@ _ESCAPE_HATCHES = ('api_config', 'api_host_config')
 
 
 def network_changes(old, new):
-    """How the running container's networks go from ``old`` to ``new``
-    (values of ``networks``): ``(networks to disconnect, {network: endpoint
-    config to connect})``. A network whose aliases or addresses change is
+    """How the running container's networks go from property values
+    ``old`` to ``new``: ``(networks to disconnect, {network: endpoint config
+    to connect})``. A network whose aliases or addresses change is
     disconnected and connected again."""
-    before = _networks(old or ())['NetworkingConfig.EndpointsConfig']
-    after = _networks(new or ())['NetworkingConfig.EndpointsConfig']
+
+    def endpoints(values):
+        configs = _networks(values['networks'] or ())
+        return _with_links(
+            configs['NetworkingConfig.EndpointsConfig'],
+            _normalized_links(values['links']),
+        )
+
+    before = endpoints(old)
+    after = endpoints(new)
     disconnect = [n for n in before if before[n] != after.get(n)]
     connect = {n: c for n, c in after.items() if before.get(n) != c}
     return disconnect, connect
@@ -1133,15 +1168,24 @@ def expand(values, labels=None, api_version='1.41'):
     config = body.pop('Config', {})
     networking = body.pop('NetworkingConfig', {})
     endpoints = networking.get('EndpointsConfig') or {}
+    host = body.setdefault('HostConfig', {})
+    mode = host.get('NetworkMode') or next(iter(endpoints), '')
+    links = host.get('Links')
+    if links and mode not in _DEFAULT_BRIDGE:
+        if mode not in PREDEFINED_NETWORKS and ':' not in mode:
+            endpoints = {mode: endpoints.get(mode, {}), **endpoints}
+        if not any(n in _DEFAULT_BRIDGE for n in endpoints):
+            del host['Links']
+    endpoints = _with_links(endpoints, links)
     extra = {}
     if endpoints:
         first = next(iter(endpoints))
         if spec.version_tuple(api_version) < (1, 44):
             extra = {k: v for k, v in endpoints.items() if k != first}
             endpoints = {first: endpoints[first]}
-        body.setdefault('HostConfig', {}).setdefault('NetworkMode', first)
+        host.setdefault('NetworkMode', first)
         config['NetworkingConfig'] = {'EndpointsConfig': endpoints}
-    config['HostConfig'] = body.get('HostConfig', {})
+    config['HostConfig'] = host
     return config, extra
 
 

@@ -154,6 +154,28 @@ def test_networks_beyond_the_first_wait_for_api_1_44():
     assert extra == {}
 
 
+def test_links_are_legacy_on_the_default_bridge_and_endpoint_links_elsewhere():
+    links = {'db': 'database'}
+    assert body(links=links)['HostConfig']['Links'] == ['db:database']
+    assert 'NetworkingConfig' not in body(links=links)
+
+    on_mode = body(links=links, network_mode='appnet')
+    assert 'Links' not in on_mode['HostConfig']
+    assert on_mode['NetworkingConfig'] == {
+        'EndpointsConfig': {'appnet': {'Links': ['db:database']}}
+    }
+
+    networks = [{'network': 'front', 'aliases': ['web']}, {'network': 'back'}]
+    created, extra = cspec.expand(
+        {'links': links, 'networks': networks}, api_version='1.41'
+    )
+    assert 'Links' not in created['HostConfig']
+    assert created['NetworkingConfig']['EndpointsConfig'] == {
+        'front': {'Aliases': ['web'], 'Links': ['db:database']}
+    }
+    assert extra == {'back': {'Links': ['db:database']}}
+
+
 def test_typed_properties_win_over_the_escape_hatches():
     created = body(
         memory='64m',

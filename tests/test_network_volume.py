@@ -333,6 +333,65 @@ def test_networks_change_in_place(stacks, api):
     assert set(last['NetworkSettings']['Networks']) == {names['back']}
 
 
+def _resolves(api, container_id, host):
+    run = api.exec_create(container_id, ['ping', '-c1', '-W2', host])
+    output = api.exec_start(run['Id']).decode()
+    return api.exec_inspect(run['Id'])['ExitCode'] == 0, output
+
+
+def test_links_resolve_on_user_networks(stacks, api):
+    """The engine drops HostConfig.Links on a user-defined network; the
+    endpoint's links carry them there, on create and on a live connect."""
+    db_name = 'hd-db-%s' % uuid.uuid4().hex[:8]
+
+    def template(web_networks):
+        return _template(
+            {
+                'front': {'type': 'DockerInc::Docker::Network'},
+                'back': {'type': 'DockerInc::Docker::Network'},
+                'db': {
+                    'type': 'DockerInc::Docker::Container',
+                    'properties': {
+                        'image': IMAGE,
+                        **SLEEPER,
+                        'name': db_name,
+                        'networks': [
+                            {'network': {'get_resource': 'front'}},
+                            {'network': {'get_resource': 'back'}},
+                        ],
+                    },
+                },
+                'web': {
+                    'type': 'DockerInc::Docker::Container',
+                    'depends_on': ['db'],
+                    'properties': {
+                        'image': IMAGE,
+                        **SLEEPER,
+                        'links': {db_name: 'database'},
+                        'networks': [
+                            {'network': {'get_resource': n}}
+                            for n in web_networks
+                        ],
+                    },
+                },
+            }
+        )
+
+    stack = stacks.create(template(['front']))
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    web = stacks.container(stack, 'web')
+    assert _resolves(api, web['Id'], 'database')[0]
+
+    updated = stacks.update(stack, template(['back']))
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
+    after = stacks.container(stack, 'web')
+    assert after['Id'] == web['Id']
+    resolved, output = _resolves(api, web['Id'], 'database')
+    assert resolved, output
+
+
 def test_a_missing_network_is_named_and_nothing_is_left(stacks, api):
     stack = stacks.create(
         _template(

@@ -382,9 +382,7 @@ class DockerContainer(
         new_name = after.get('name')
         if new_name and new_name != before.get('name'):
             client.rename(self.resource_id, new_name)
-        disconnect, connect = cspec.network_changes(
-            before['networks'], after['networks']
-        )
+        disconnect, connect = cspec.network_changes(before, after)
         for network in disconnect:
             with plugin.ignore_not_found:
                 client.disconnect_container_from_network(
