@@ -6,6 +6,8 @@ docs) derives from its entry. ``expand`` builds the create request from
 validated property values; ``attribute`` reads attributes from inspect.
 """
 
+import re
+
 from docker import errors as docker_errors
 from docker import types as docker_types
 from docker.utils import utils as docker_utils
@@ -50,6 +52,15 @@ PULL_POLICIES = (PULL_MISSING, PULL_ALWAYS, PULL_NEVER) = (
     'always',
     'never',
 )
+
+_IMAGE_ID = re.compile(r'(sha256:)?[0-9a-f]{64}')
+
+
+def is_image_id(image):
+    """Whether ``image`` names an image by its id (as an Image resource's
+    get_resource does), which no registry can serve."""
+    return bool(_IMAGE_ID.fullmatch(image))
+
 
 CAPABILITIES = (
     'ALL',

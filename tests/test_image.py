@@ -65,7 +65,8 @@ def _app(repository, dockerfile=DOCKERFILE):
                     },
                 }
             ),
-            'c': _runner({'get_resource': 'img'}),
+            # An image id is never pulled, whatever the policy says.
+            'c': _runner({'get_resource': 'img'}, image_pull_policy='always'),
         },
         outputs={
             'id': {'get_attr': ['img', 'id']},

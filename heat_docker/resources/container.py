@@ -245,12 +245,21 @@ class DockerContainer(
             values['image_pull_policy']
             or cfg.CONF[config.GROUP].default_pull_policy
         )
-        if pull != cspec.PULL_ALWAYS:
+        by_id = cspec.is_image_id(image)
+        if pull != cspec.PULL_ALWAYS or by_id:
             try:
                 self._check_image_owner(client.inspect_image(image), image)
                 return
             except Exception as exc:
                 self.client_plugin().ignore_not_found(exc)
+            if by_id:
+                raise ContainerFailed(
+                    _(
+                        'Image %(image)s is not on %(endpoint)s, and an '
+                        'image id cannot be pulled'
+                    )
+                    % {'image': image, 'endpoint': self._endpoint()}
+                )
             if pull == cspec.PULL_NEVER:
                 raise ContainerFailed(
                     _(
