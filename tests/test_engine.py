@@ -241,3 +241,27 @@ def test_cancel_without_rollback_fails_the_create(tmp_path, docker_host, api):
     assert shown == 'CREATE_FAILED', cancelled.stderr
     delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
+
+
+def test_a_waiting_command_is_woken_by_the_events_an_action_stores(
+    tmp_path, docker_host, api
+):
+    state = tmp_path / 'state'
+    succeeded(run(state, 'engine', 'start', docker_host=docker_host))
+    engine = engine_api.Engine(state)
+    pid = _engine_pid(state)
+    mark = engine.events_stored()
+    assert mark.startswith('%d:' % pid)
+    # Nothing stored: the wait ends at its timeout with the same mark.
+    assert engine.events_stored(mark, 0.2) == mark
+    # Another engine's mark is older than anything this one stored.
+    assert engine.events_stored('1:999999', 5) == mark
+
+    name = 'engine-%s' % uuid.uuid4().hex[:8]
+    creating = _slow_create_started(tmp_path, state, docker_host, api, name)
+    woken = engine.events_stored(mark, 60)
+    count = int(mark.split(':')[1])
+    assert int(woken.split(':')[1]) > count
+    _out, err = creating.communicate(timeout=TIMEOUT)
+    assert creating.returncode == 0, err
+    delete_stack(state, name, docker_host)

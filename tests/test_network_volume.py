@@ -1,6 +1,7 @@
 """DockerInc::Docker::Network and ::Volume on a real engine, wired to
 containers with get_resource."""
 
+import subprocess
 import uuid
 
 from conftest import IMAGE
@@ -23,7 +24,8 @@ def _template(resources, outputs=None):
 
 
 def _subnet(api):
-    """A /24 no network of the engine uses."""
+    """A /24 that no network of the engine, nor the host (where other
+    engines' bridges may be), uses."""
     used = {
         pool.get('Subnet')
         for network in api.networks()
@@ -31,9 +33,12 @@ def _subnet(api):
             api.inspect_network(network['Id'])['IPAM']['Config'] or ()
         )
     }
+    routes = subprocess.run(
+        ['ip', '-4', 'route', 'show'], capture_output=True, text=True
+    ).stdout
     for third in range(10, 250):
         subnet = '172.31.%d.0/24' % third
-        if subnet not in used:
+        if subnet not in used and subnet not in routes:
             return subnet
     raise AssertionError('no free subnet')
 
@@ -127,6 +132,69 @@ def test_a_container_on_its_network_and_volume(stacks, api):
         api.inspect_network(network_id)
     with pytest.raises(docker.errors.NotFound):
         api.inspect_volume(volume_name)
+
+
+def test_a_built_image_network_and_volume_and_data_outliving_a_replacement(
+    stacks, api
+):
+    subnet = _subnet(api)
+    volume_name = 'hd-%s' % uuid.uuid4().hex[:8]
+    repository = 'localhost/heat-docker-test/all-%s' % uuid.uuid4().hex[:8]
+
+    def template(mark):
+        app = _app(
+            subnet,
+            volume_name,
+            image={'get_resource': 'img'},
+            cmd=['sh', '-c', 'echo $MARK >> /data/marks; exec sleep 1000'],
+            env={'MARK': mark},
+        )
+        app['resources']['img'] = {
+            'type': 'DockerInc::Docker::Image',
+            'properties': {
+                'reference': repository + ':1',
+                'build': {
+                    'dockerfile': 'FROM %s\nRUN echo built > /built\n' % IMAGE
+                },
+            },
+        }
+        return app
+
+    def marks(container):
+        run = api.exec_create(
+            container['Id'], ['cat', '/data/marks', '/built']
+        )
+        return api.exec_start(run['Id']).decode().split()
+
+    stack = stacks.create(template('one'))
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    first = stacks.container(stack, 'c')
+    image_id = api.inspect_image(repository + ':1')['Id']
+    assert first['Image'] == image_id
+    network = stacks.outputs(stack)['network']
+    endpoint = first['NetworkSettings']['Networks'][network]
+    assert endpoint['IPAddress'] == subnet.replace('0/24', '5')
+    assert [(m['Type'], m['Name']) for m in first['Mounts']] == [
+        ('volume', volume_name)
+    ]
+    assert marks(first) == ['one', 'built']
+
+    updated = stacks.update(stack, template('two'))
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
+    second = stacks.container(stack, 'c')
+    assert second['Id'] != first['Id']
+    assert marks(second) == ['one', 'two', 'built']
+
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert stacks.owned_containers(stack) == []
+    assert not api.networks(names=[network])
+    with pytest.raises(docker.errors.NotFound):
+        api.inspect_volume(volume_name)
+    assert api.images(name=repository) == []
+    with pytest.raises(docker.errors.ImageNotFound):
+        api.inspect_image(image_id)
 
 
 def test_a_retained_volume_outlives_its_stack(stacks, api):

@@ -175,6 +175,21 @@ class Engine:
                 return None
             raise
 
+    def events_stored(self, after='', timeout=0):
+        """A mark of the events the engine has stored, returned once it
+        stored more than mark ``after`` says, or ``timeout`` seconds have
+        passed. An engine that does not answer returns no mark, and the
+        next request starts one."""
+        query = urllib.parse.urlencode({'after': after, 'timeout': timeout})
+        try:
+            return self._control('GET', 'events?' + query)['events_stored']
+        except OSError as exc:
+            if not _unreachable(exc):
+                raise
+            self._disconnect()
+            self._ready = False
+            return ''
+
     def control(self, what, body=None, any_engine=False):
         """POST a control request to this command's engine (started, or
         replaced, for it), or with ``any_engine`` to whichever runs."""

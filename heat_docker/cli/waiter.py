@@ -7,7 +7,11 @@ from heat_docker.cli import progress
 from heat_docker.cli.common import CommandFailed
 from heat_docker.cli.common import events
 
-POLL_SECONDS = (0.05, 0.1, 0.2)  # first polls come sooner
+# Events are read when the engine has stored new ones, at most this often
+# (a create of 200 containers stores 400 and more), and at least once a
+# WAIT_SECONDS.
+MIN_POLL_SECONDS = 0.03
+WAIT_SECONDS = 2
 
 
 class Waiter:
@@ -30,9 +34,11 @@ class Waiter:
         and gone. Ctrl-C stops the waiting, not the action."""
         name, stack_id = path.split('/')[1:3]
         started = False
-        polls = 0
+        engine = self.app.engine
+        stored = engine.events_stored()
         try:
             while True:
+                polled = time.monotonic()
                 try:
                     found = events(
                         app=self.app, path=path, marker=marker, sort_dir='asc'
@@ -61,8 +67,10 @@ class Waiter:
                         started = True
                     elif started:
                         return status
-                time.sleep(POLL_SECONDS[min(polls, len(POLL_SECONDS) - 1)])
-                polls += 1
+                time.sleep(
+                    max(0, polled + MIN_POLL_SECONDS - time.monotonic())
+                )
+                stored = engine.events_stored(stored, WAIT_SECONDS)
         except KeyboardInterrupt:
             self.show_progress.close()
             self.app.stderr.write(

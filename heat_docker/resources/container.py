@@ -412,25 +412,34 @@ class DockerContainer(
 
     # Replacement, live state, adoption, snapshots
 
-    def _holds_fixed_host_ports(self, info):
+    @staticmethod
+    def _holds_fixed_addresses(info):
+        """Whether the container binds a fixed host port, or has a fixed
+        address on a network: one container at a time can."""
         bindings = info['HostConfig'].get('PortBindings') or {}
+        networks = info['NetworkSettings'].get('Networks') or {}
         return any(
             b.get('HostPort') for v in bindings.values() for b in v or ()
+        ) or any(
+            (n.get('IPAMConfig') or {}).get(field)
+            for n in networks.values()
+            for field in ('IPv4Address', 'IPv6Address')
         )
 
     def prepare_for_replace(self):
         """Before Heat creates the replacement, free what two cannot hold.
 
-        A fixed host port can be bound by one container at a time, so the
-        old container stops now; any other keeps running until the new one
-        is ready and Heat deletes it.
+        A fixed host port or network address is held by one container at a
+        time, so the old container stops now (a stopped container holds
+        neither); any other keeps running until the new one is ready and
+        Heat deletes it.
         """
         if self.resource_id is None:
             return
         client = self._client()
         with self.client_plugin().ignore_not_found:
             info = client.inspect_container(self.resource_id)
-            if info['State']['Running'] and self._holds_fixed_host_ports(info):
+            if info['State']['Running'] and self._holds_fixed_addresses(info):
                 client.stop(self.resource_id, timeout=self._grace(info))
 
     def restore_prev_rsrc(self, convergence=False):

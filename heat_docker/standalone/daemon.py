@@ -27,6 +27,7 @@ import socketserver
 import sys
 import threading
 import time
+import urllib.parse
 from wsgiref import simple_server
 
 from heat_docker import engine_protocol as protocol
@@ -206,6 +207,21 @@ class Engine:
         what = path[len(protocol.CONTROL_PATH) :].strip('/')
         if (method, what) == ('GET', ''):
             return _json(start_response, '200 OK', self.status())
+        if (method, what) == ('GET', 'events'):
+            # ``after`` is a mark this call returned: PID:COUNT. Another
+            # engine's mark is older than anything this engine stored.
+            query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''))
+            pid, _, count = query.get('after', [''])[0].partition(':')
+            after = int(count) if pid == str(os.getpid()) else -1
+            timeout = min(
+                float(query.get('timeout', ['0'])[0]), protocol.LONGEST_WAIT
+            )
+            stored = sqlite.wait_for_events(after, timeout)
+            return _json(
+                start_response,
+                '200 OK',
+                {'events_stored': '%d:%d' % (os.getpid(), stored)},
+            )
         if (method, what) == ('POST', 'retire'):
             self.retiring = True
             return _json(start_response, '200 OK', self.status())

@@ -53,6 +53,18 @@ WRITE_WAIT = 60
 # turn is held (the warm engine's status shows it; the benchmark divides
 # it by the containers created or deleted).
 write_transactions = 0
+# Commits that stored events: commands following a stack wait on this
+# (the control API's "events") instead of polling heat-api.
+events_stored = 0
+_EVENTS_STORED = threading.Condition()
+
+
+def wait_for_events(after, timeout):
+    """The count of commits that stored events, once it exceeds ``after``
+    or ``timeout`` seconds have passed."""
+    with _EVENTS_STORED:
+        _EVENTS_STORED.wait_for(lambda: events_stored > after, timeout)
+        return events_stored
 
 
 def prepare(writer, reader, db_path, state_dir):
@@ -86,6 +98,8 @@ def prepare(writer, reader, db_path, state_dir):
             global write_transactions
             write_transactions += 1
             statement = 'BEGIN IMMEDIATE'
+        elif statement.startswith('INSERT INTO event '):
+            conn.info['stores_event'] = True
         return statement, params
 
     @event.listens_for(writer, 'commit')
@@ -100,6 +114,7 @@ def prepare(writer, reader, db_path, state_dir):
 def _end_write_turn(conn, statement):
     """End the transaction here, then hand the turn to the next writer
     (SQLAlchemy would end it only after this event)."""
+    stored_event = conn.info.pop('stores_event', False)
     if not conn.info.pop('write_turn', False):
         return
     try:
@@ -108,6 +123,11 @@ def _end_write_turn(conn, statement):
             dbapi_conn.execute(statement)
     finally:
         _WRITE_TURN.release()
+    if stored_event and statement == 'COMMIT':
+        global events_stored
+        with _EVENTS_STORED:
+            events_stored += 1
+            _EVENTS_STORED.notify_all()
 
 
 def _wait_and_write_ahead(dbapi_conn, _record):
