@@ -23,18 +23,32 @@ _clients = {}
 _clients_lock = threading.Lock()
 
 
-class _EngineClient(docker.APIClient):
+def _direct_client(endpoint, version, tls):
     """docker's APIClient, deaf to the process's proxy and CA variables.
 
     requests lets REQUESTS_CA_BUNDLE override a session's own CA (and
     HTTPS_PROXY route it), which breaks TLS to an engine with its own CA.
     The engine is talked to directly, with only the TLS settings given.
     """
+    client = docker.APIClient(
+        base_url=endpoint,
+        version=version,
+        tls=tls,
+        timeout=cfg.CONF[config.GROUP].api_timeout,
+        use_ssh_client=endpoint.startswith('ssh://'),
+    )
+    client.trust_env = False
+    return client
 
-    def _retrieve_server_version(self):
-        # The first request, made from APIClient.__init__.
-        self.trust_env = False
-        return super()._retrieve_server_version()
+
+def _negotiated_client(endpoint, tls):
+    """A client speaking the engine's own API version (docker-py's
+    ``version='auto'``, whose first request would heed the environment)."""
+    with _direct_client(
+        endpoint, docker.constants.MINIMUM_DOCKER_API_VERSION, tls
+    ) as probe:
+        version = probe.version(api_version=False)['ApiVersion']
+    return _direct_client(endpoint, version, tls)
 
 
 class EndpointUnavailable(Exception):
@@ -86,13 +100,7 @@ def connect(endpoint):
     if client is not None:
         return client
     try:
-        client = _EngineClient(
-            base_url=endpoint,
-            version='auto',
-            tls=tls,
-            timeout=cfg.CONF[config.GROUP].api_timeout,
-            use_ssh_client=endpoint.startswith('ssh://'),
-        )
+        client = _negotiated_client(endpoint, tls)
     except (
         docker_errors.DockerException,
         requests.exceptions.RequestException,
