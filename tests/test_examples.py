@@ -137,9 +137,20 @@ def tls_options(docker_host):
         cfg.CONF.clear_override(name, group='docker')
 
 
-def test_two_endpoints_one_over_tcp_with_tls(stacks, docker_host, tls_options):
+def test_two_endpoints_one_over_tcp_with_tls(
+    stacks, docker_host, tls_options, monkeypatch, tmp_path
+):
+    from heat_docker import client
+
     # Both URLs reach the tests' engine: one over its unix socket, one
-    # over TCP with client-certificate TLS.
+    # over TCP with client-certificate TLS. The process's CA bundle and
+    # proxy variables (here: a CA that is not the engine's, and a proxy
+    # that does not answer) are not the engine's business.
+    other_ca = tmp_path / 'other-ca.pem'
+    other_ca.write_text((docker_host.tls[1] / 'client-cert.pem').read_text())
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(other_ca))
+    monkeypatch.setenv('HTTPS_PROXY', 'http://127.0.0.1:9')
+    client.forget(tls_options)
     stack = stacks.create(
         load(EXAMPLES / 'two-endpoints' / 'two-endpoints.yaml'),
         {'cache_endpoint': tls_options, 'worker_endpoint': str(docker_host)},
