@@ -363,6 +363,97 @@ def test_pushed_then_pulled_by_digest(stacks, heat, api, registry):
     assert not any(REGISTRY_PASSWORD in text for text in kept)
 
 
+def _push_marked(api, repository, marker):
+    """Push, as REPOSITORY:1, an image whose /marker says ``marker``; no
+    local tag is left, so that stacks pull it."""
+    made = api.create_container(
+        IMAGE, ['sh', '-c', 'echo %s > /marker' % marker]
+    )
+    api.start(made)
+    api.wait(made)
+    api.commit(made, repository=repository, tag='1')
+    api.remove_container(made)
+    auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
+    for line in api.push(
+        repository, '1', auth_config=auth, stream=True, decode=True
+    ):
+        assert 'error' not in line, line
+    api.remove_image(repository + ':1')
+
+
+def test_a_moved_tag_replaces_the_image_and_its_container(
+    stacks, api, registry
+):
+    repository = '%s/heat-docker/moving-%s' % (registry, uuid.uuid4().hex[:8])
+
+    def template(**image):
+        return _template(
+            {
+                'img': _image(
+                    {
+                        'reference': repository + ':1',
+                        'registry_credentials': {
+                            'username': REGISTRY_USER,
+                            'password': {'get_param': 'registry_password'},
+                        },
+                        **image,
+                    }
+                ),
+                'c': _runner({'get_resource': 'img'}),
+            },
+            parameters={
+                'registry_password': {'type': 'string', 'hidden': True}
+            },
+        )
+
+    params = {'registry_password': REGISTRY_PASSWORD}
+
+    def marker(stack):
+        container = stacks.container(stack, 'c')
+        return container['Id'], _read(api, container['Id'], '/marker')
+
+    # The "always" policy pulls again at every update.
+    _push_marked(api, repository, 'a')
+    always = template(image_pull_policy='always')
+    stack = stacks.create(always, params)
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    first, mark = marker(stack)
+    assert mark == 'a'
+    same = stacks.update(stack, always, params)
+    assert same['stack_status'] == 'COMPLETE', same['stack_status_reason']
+    assert marker(stack) == (first, 'a')
+    _push_marked(api, repository, 'b')
+    moved = stacks.update(stack, always, params)
+    assert moved['stack_status'] == 'COMPLETE', moved['stack_status_reason']
+    second, mark = marker(stack)
+    assert (second != first, mark) == (True, 'b')
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+
+    # Otherwise converge asks the registry, and pulls only what moved.
+    missing = template()
+    stack = stacks.create(missing, params)
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    first, mark = marker(stack)
+    assert mark == 'b'
+    _push_marked(api, repository, 'c')
+    plain = stacks.update(stack, missing, params, existing=True)
+    assert plain['stack_status'] == 'COMPLETE', plain['stack_status_reason']
+    assert marker(stack) == (first, 'b')
+    converged = stacks.update(
+        stack, missing, params, existing=True, converge=True
+    )
+    assert converged['stack_status'] == 'COMPLETE', converged[
+        'stack_status_reason'
+    ]
+    second, mark = marker(stack)
+    assert (second != first, mark) == (True, 'c')
+    again = stacks.update(stack, missing, params, existing=True, converge=True)
+    assert again['stack_status'] == 'COMPLETE', again['stack_status_reason']
+    assert marker(stack) == (second, 'c')
+    assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert api.images(name=repository) == []
+
+
 def test_a_push_with_a_wrong_password_fails_clearly(stacks, api, registry):
     repository = 'heat-docker/refused-%s' % uuid.uuid4().hex[:8]
     wrong = 'not-the-password-2718'

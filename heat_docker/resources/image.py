@@ -200,6 +200,39 @@ class DockerImage(docker_resource.DockerResource):
 
     # Update: only the credentials change in place, and need nothing done.
 
+    def needs_replace(self, after_props):
+        """Whether the pulled reference now names another image in its
+        registry, asked at every update under the "always" policy, and by
+        converge."""
+        values = self.create_values()
+        reference = values['reference']
+        pull = (
+            values['image_pull_policy']
+            or cfg.CONF[config.GROUP].default_pull_policy
+        )
+        if (
+            self.resource_id is None
+            or values['build']
+            or self.values(after_props)['reference'] != reference
+            or not (self.converge or pull == cspec.PULL_ALWAYS)
+        ):
+            return False
+        client = self._client()
+        try:
+            descriptor = client.inspect_distribution(
+                reference, auth_config=self._auth(values, reference)
+            )
+        except docker_errors.APIError as exc:
+            LOG.warning(
+                'Not knowing whether %s moved: its registry says %s',
+                reference,
+                exc.explanation or exc,
+            )
+            return False
+        digest = '@' + descriptor['Descriptor']['digest']
+        pulled = client.inspect_image(self.resource_id).get('RepoDigests')
+        return not any(d.endswith(digest) for d in pulled or ())
+
     def handle_update(self, json_snippet, tmpl_diff, prop_diff):
         return None
 
