@@ -44,3 +44,28 @@ def test_a_target_no_longer_used_so_is_refused(heat, monkeypatch):
     )
     with pytest.raises(patches.HeatChanged, match='is no longer used as'):
         patches.check(clients)
+
+
+def test_a_delivered_message_wakes_the_waiting_listener(heat):
+    import threading
+
+    import oslo_messaging
+    from oslo_messaging._drivers import impl_fake
+
+    exchanges = impl_fake.FakeExchangeManager('heat-docker-test')
+    target = oslo_messaging.Target(
+        topic='wake-test', exchange='heat-docker-test'
+    )
+    listener = impl_fake.FakeListener(exchanges, [target])
+    received = []
+    waiting = threading.Thread(
+        target=lambda: received.extend(listener.poll(timeout=30))
+    )
+    waiting.start()
+    before = patches._deliveries
+    exchanges.get_exchange('heat-docker-test').deliver_message(
+        'wake-test', {}, {'method': 'ping'}
+    )
+    waiting.join(30)
+    assert patches._deliveries == before + 1
+    assert [m.message for m in received] == [{'method': 'ping'}]
