@@ -69,3 +69,49 @@ def test_a_delivered_message_wakes_the_waiting_listener(heat):
     waiting.join(30)
     assert patches._deliveries == before + 1
     assert [m.message for m in received] == [{'method': 'ping'}]
+
+
+def test_sync_points_are_kept_in_memory_one_entry_per_completion(heat):
+    from heat.common import exception
+    from heat.engine import sync_point
+
+    # The functions of heat.engine.sync_point are the store's own.
+    assert sync_point.update_sync_point == (
+        patches._SYNC_POINTS.update_sync_point
+    )
+    sync_point.create(None, 'stack-id', 'traversal', True, 'stack-id')
+    predecessors = {(1, True), (2, True)}
+    seen = []
+
+    def propagate(entity_id, input_data, failures, skip):
+        seen.append((entity_id, input_data, failures, skip))
+
+    for resource in (1, 2):
+        sync_point.sync(
+            None,
+            'stack-id',
+            'traversal',
+            True,
+            propagate,
+            predecessors,
+            {(resource, True): {'id': resource}},
+            {'r%d' % resource: 'failed'} if resource == 2 else None,
+        )
+    assert seen == [
+        (
+            'stack-id',
+            sync_point.serialize_input_data(
+                {(1, True): {'id': 1}, (2, True): {'id': 2}}
+            ),
+            {'r2': 'failed'},
+            False,
+        )
+    ]
+    stored = sync_point.get(None, 'stack-id', 'traversal', True)
+    assert sync_point.deserialize_input_data(stored.input_data) == {
+        (1, True): {'id': 1},
+        (2, True): {'id': 2},
+    }
+    assert sync_point.delete_all(None, 'stack-id', 'traversal') == 1
+    with pytest.raises(exception.EntityNotFound):
+        sync_point.get(None, 'stack-id', 'traversal', True)

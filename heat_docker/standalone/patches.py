@@ -138,18 +138,112 @@ def has_attributes(*names):
 # The changes.
 
 
-def _serial_sync_points():
-    from heat.engine import sync_point
+@dataclasses.dataclass
+class _SyncPoint:
+    stack_id: str
+    input_data: dict = dataclasses.field(default_factory=dict)
+    resource_failures: dict = dataclasses.field(default_factory=dict)
+    skip_propagate: bool = False
 
-    update = sync_point.update_sync_point
-    one_at_a_time = threading.Lock()
 
-    @functools.wraps(update)
-    def update_in_turn(*args, **kwargs):
-        with one_at_a_time:
-            return update(*args, **kwargs)
+class _SyncPoints:
+    """Heat's sync points, held in the memory of the one engine of a state
+    directory, with the functions of ``heat.engine.sync_point`` that keep
+    them.
 
-    sync_point.update_sync_point = update_in_turn
+    In the database, a sync point's input data is read, decoded, extended,
+    encoded and written whole at each predecessor's completion: O(N) work
+    and a write transaction each, O(N^2) over a stack of N. Here each
+    completion adds one entry. Nothing is lost that a restart needs: an
+    engine that starts fails every action left in progress (``daemon``),
+    and the next action starts a new traversal with new sync points.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._points = {}
+
+    def create(self, context, entity_id, traversal_id, is_update, stack_id):
+        with self._lock:
+            self._points[(entity_id, traversal_id, is_update)] = _SyncPoint(
+                stack_id
+            )
+
+    def _point(self, entity_id, traversal_id, is_update):
+        from heat.common import exception
+
+        key = (entity_id, traversal_id, is_update)
+        point = self._points.get(key)
+        if point is None:
+            raise exception.EntityNotFound(entity='Sync Point', name=key)
+        return point
+
+    def get(self, context, entity_id, traversal_id, is_update):
+        """The sync point as the database would give it (encoded)."""
+        from heat.engine import sync_point
+
+        with self._lock:
+            point = self._point(entity_id, traversal_id, is_update)
+            extra = {'resource_failures': dict(point.resource_failures)}
+            if point.skip_propagate:
+                extra['skip_propagate'] = True
+            return types.SimpleNamespace(
+                entity_id=entity_id,
+                traversal_id=traversal_id,
+                is_update=is_update,
+                stack_id=point.stack_id,
+                atomic_key=0,
+                input_data=sync_point.serialize_input_data(point.input_data),
+                extra_data=sync_point.serialize_extra_data(extra),
+            )
+
+    def delete_all(self, context, stack_id, traversal_id):
+        with self._lock:
+            gone = [
+                key
+                for key, point in self._points.items()
+                if key[1] == traversal_id and point.stack_id == stack_id
+            ]
+            for key in gone:
+                del self._points[key]
+        return len(gone)
+
+    def update_sync_point(
+        self,
+        cnxt,
+        entity_id,
+        current_traversal,
+        is_update,
+        predecessors,
+        new_data,
+        new_resource_failures=None,
+        is_skip=False,
+    ):
+        with self._lock:
+            point = self._point(entity_id, current_traversal, is_update)
+            if new_resource_failures is not None:
+                point.resource_failures.update(new_resource_failures)
+            if is_skip:
+                point.skip_propagate = True
+            if new_data is not None:
+                point.input_data.update(new_data)
+            return (
+                dict(point.input_data),
+                dict(point.resource_failures),
+                point.skip_propagate,
+            )
+
+
+_SYNC_POINTS = _SyncPoints()
+
+
+def _sync_points_in_memory(name):
+    def apply():
+        from heat.engine import sync_point
+
+        setattr(sync_point, name, getattr(_SYNC_POINTS, name))
+
+    return apply
 
 
 def _no_paced_sleeps():
@@ -291,12 +385,44 @@ def _pooled_sqlite_connections():
 PATCHES = (
     Patch(
         'heat.engine.sync_point.update_sync_point',
-        'a finished resource records itself in the sync point of what waits '
-        'on it, retrying after random waits of up to 10 ms per resource '
-        'still outstanding when another engine wrote first: the threads of '
-        'one engine take turns instead',
-        parameters('cnxt', 'entity_id', 'current_traversal', 'is_update'),
-        _serial_sync_points,
+        'a finished resource records itself in the sync point of what '
+        "waits on it: the database's copy was read, decoded, extended, "
+        'encoded and written whole each time, O(N^2) over a stack, with '
+        'random waits when another engine wrote first; sync points are '
+        "held in the one engine's memory (_SyncPoints)",
+        parameters(
+            'cnxt',
+            'entity_id',
+            'current_traversal',
+            'is_update',
+            'predecessors',
+            'new_data',
+            'new_resource_failures',
+            'is_skip',
+        ),
+        _sync_points_in_memory('update_sync_point'),
+    ),
+    *(
+        Patch(
+            'heat.engine.sync_point.' + name,
+            'sync points are held in memory (see update_sync_point)',
+            parameters(*signature),
+            _sync_points_in_memory(name),
+        )
+        for name, signature in (
+            (
+                'create',
+                (
+                    'context',
+                    'entity_id',
+                    'traversal_id',
+                    'is_update',
+                    'stack_id',
+                ),
+            ),
+            ('get', ('context', 'entity_id', 'traversal_id', 'is_update')),
+            ('delete_all', ('context', 'stack_id', 'traversal_id')),
+        )
     ),
     Patch(
         'heat.engine.scheduler.ENABLE_SLEEP',
