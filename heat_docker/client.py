@@ -23,6 +23,25 @@ _clients = {}
 _clients_lock = threading.Lock()
 
 
+# Connections kept open to one engine: one per heat-engine worker thread
+# that may talk to it at once.
+POOL_SIZE = 64
+
+
+class _OnePoolAdapter(docker.transport.UnixHTTPAdapter):
+    """docker-py's adapter for a unix socket, with one connection pool.
+
+    docker-py keeps a pool per request URL, 25 at most, and closes the
+    least recently used: with dozens of containers handled at once, a pool
+    is closed under a request on it (urllib3 then fails with "'NoneType'
+    object has no attribute 'qsize'"). Every URL of the socket is one pool
+    here, as a TCP endpoint's host is.
+    """
+
+    def get_connection(self, url, proxies=None):
+        return super().get_connection('http+docker://localhost', proxies)
+
+
 def _direct_client(endpoint, version, tls):
     """docker's APIClient, deaf to the process's proxy and CA variables.
 
@@ -36,8 +55,18 @@ def _direct_client(endpoint, version, tls):
         tls=tls,
         timeout=cfg.CONF[config.GROUP].api_timeout,
         use_ssh_client=endpoint.startswith('ssh://'),
+        max_pool_size=POOL_SIZE,
     )
     client.trust_env = False
+    if endpoint.startswith('unix://'):
+        client.mount(
+            'http+docker://',
+            _OnePoolAdapter(
+                docker.utils.parse_host(endpoint),
+                cfg.CONF[config.GROUP].api_timeout,
+                max_pool_size=POOL_SIZE,
+            ),
+        )
     return client
 
 

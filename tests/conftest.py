@@ -210,26 +210,38 @@ def registry(api, tmp_path_factory):
                 server.kill()
                 raise RuntimeError('docker-registry did not start') from None
             time.sleep(0.2)
-    auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
-    repository = '%s/heat-docker/busybox' % address
     # An image that exists nowhere but in the registry: a container that
     # has its marker file was made from a pull.
-    marker = api.create_container(
-        IMAGE, ['sh', '-c', 'echo %s > /registry-marker' % REGISTRY_MARKER]
+    push_marked(
+        api,
+        '%s/heat-docker/busybox:latest' % address,
+        '/registry-marker',
+        REGISTRY_MARKER,
     )
-    api.start(marker)
-    api.wait(marker)
-    api.commit(marker, repository=repository, tag='latest')
-    api.remove_container(marker)
-    for line in api.push(
-        repository, 'latest', auth_config=auth, stream=True, decode=True
-    ):
-        if 'error' in line:
-            raise RuntimeError('push failed: %s' % line['error'])
-    api.remove_image(repository + ':latest')
     yield address
     server.terminate()
     server.wait(10)
+
+
+def push_marked(api, reference, path, marker):
+    """Push, as ``reference`` (REPOSITORY:TAG on the tests' registry), an
+    image of IMAGE whose file ``path`` says ``marker``; no local tag is
+    left, so that a stack has to pull it."""
+    repository, tag = reference.rsplit(':', 1)
+    made = api.create_container(
+        IMAGE, ['sh', '-c', 'echo %s > %s' % (marker, path)]
+    )
+    api.start(made)
+    api.wait(made)
+    api.commit(made, repository=repository, tag=tag)
+    api.remove_container(made)
+    auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
+    for line in api.push(
+        repository, tag, auth_config=auth, stream=True, decode=True
+    ):
+        if 'error' in line:
+            raise RuntimeError('push failed: %s' % line['error'])
+    api.remove_image(reference)
 
 
 @pytest.fixture(scope='session')

@@ -46,6 +46,17 @@ def test_one_cached_client_per_endpoint(plugin, docker_host):
     assert first.api_version == first.version()['ApiVersion']
 
 
+def test_one_connection_pool_whatever_the_urls(plugin, docker_host):
+    # docker-py's own adapter keeps a pool per URL and closes the least
+    # recently used of 25, under requests still on it.
+    client = plugin.for_endpoint(str(docker_host))
+    for n in range(30):
+        with pytest.raises(docker.errors.NotFound):
+            client.inspect_container('hd-no-such-container-%d' % n)
+    adapter = client.get_adapter(client.base_url)
+    assert len(adapter.pools) == 1
+
+
 def test_endpoint_order(monkeypatch):
     from oslo_config import cfg
 

@@ -9,6 +9,7 @@ import uuid
 from conftest import IMAGE
 from conftest import REGISTRY_PASSWORD
 from conftest import REGISTRY_USER
+from conftest import push_marked
 import docker
 import pytest
 from test_policy import one_endpoint_only  # noqa: F401 (fixture)
@@ -363,24 +364,6 @@ def test_pushed_then_pulled_by_digest(stacks, heat, api, registry):
     assert not any(REGISTRY_PASSWORD in text for text in kept)
 
 
-def _push_marked(api, repository, marker):
-    """Push, as REPOSITORY:1, an image whose /marker says ``marker``; no
-    local tag is left, so that stacks pull it."""
-    made = api.create_container(
-        IMAGE, ['sh', '-c', 'echo %s > /marker' % marker]
-    )
-    api.start(made)
-    api.wait(made)
-    api.commit(made, repository=repository, tag='1')
-    api.remove_container(made)
-    auth = {'username': REGISTRY_USER, 'password': REGISTRY_PASSWORD}
-    for line in api.push(
-        repository, '1', auth_config=auth, stream=True, decode=True
-    ):
-        assert 'error' not in line, line
-    api.remove_image(repository + ':1')
-
-
 def test_a_moved_tag_replaces_the_image_and_its_container(
     stacks, api, registry
 ):
@@ -413,7 +396,7 @@ def test_a_moved_tag_replaces_the_image_and_its_container(
         return container['Id'], _read(api, container['Id'], '/marker')
 
     # The "always" policy pulls again at every update.
-    _push_marked(api, repository, 'a')
+    push_marked(api, repository + ':1', '/marker', 'a')
     always = template(image_pull_policy='always')
     stack = stacks.create(always, params)
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
@@ -422,7 +405,7 @@ def test_a_moved_tag_replaces_the_image_and_its_container(
     same = stacks.update(stack, always, params)
     assert same['stack_status'] == 'COMPLETE', same['stack_status_reason']
     assert marker(stack) == (first, 'a')
-    _push_marked(api, repository, 'b')
+    push_marked(api, repository + ':1', '/marker', 'b')
     moved = stacks.update(stack, always, params)
     assert moved['stack_status'] == 'COMPLETE', moved['stack_status_reason']
     second, mark = marker(stack)
@@ -435,7 +418,7 @@ def test_a_moved_tag_replaces_the_image_and_its_container(
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
     first, mark = marker(stack)
     assert mark == 'b'
-    _push_marked(api, repository, 'c')
+    push_marked(api, repository + ':1', '/marker', 'c')
     plain = stacks.update(stack, missing, params, existing=True)
     assert plain['stack_status'] == 'COMPLETE', plain['stack_status_reason']
     assert marker(stack) == (first, 'b')
