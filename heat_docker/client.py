@@ -219,5 +219,20 @@ class DockerClientPlugin(client_plugin.ClientPlugin):
             ipv6_address=ipam.get('IPv6Address'),
         )
 
+    def met_engine_stopping(self, client, ex):
+        """Whether ``ex`` is a server error (5xx) of an engine that no
+        longer answers: the request met the engine stopping (it fails what
+        is under way, e.g. "failed to update store for object type
+        *libnetwork.endpoint"), and is worth asking again."""
+        if not (
+            isinstance(ex, docker_errors.APIError) and ex.is_server_error()
+        ):
+            return False
+        try:
+            client.ping()
+        except requests.exceptions.RequestException:
+            return True
+        return False
+
     def is_conflict(self, ex):
         return isinstance(ex, docker_errors.APIError) and ex.status_code == 409

@@ -1200,17 +1200,32 @@ def expand(values, labels=None, api_version='1.41'):
     return config, extra
 
 
-def completion_state(state, completion):
+def restarted_by_docker(info):
+    """Whether Docker starts the exited container of inspect ``info``
+    again, by its restart policy (as it does after its own restart)."""
+    policy = info['HostConfig'].get('RestartPolicy') or {}
+    if policy.get('Name') in ('always', 'unless-stopped'):
+        return True
+    if policy.get('Name') == 'on-failure' and info['State']['ExitCode']:
+        limit = policy.get('MaximumRetryCount') or 0
+        return not limit or info.get('RestartCount', 0) < limit
+    return False
+
+
+def completion_state(state, completion, restarted=False):
     """``(reached, failure)`` of a container's inspect ``State``.
 
     ``failure`` says why ``completion`` can no longer be reached, and is
-    None while the container may still get there.
+    None while the container may still get there: also when it exited but
+    Docker will start it again (``restarted``).
     """
     status = state['Status']
     health = (state.get('Health') or {}).get('Status')
     if status in ('exited', 'dead'):
         if completion == EXITED and state['ExitCode'] == 0:
             return True, None
+        if restarted and status == 'exited':
+            return False, None
         failure = 'exited with code %s' % state['ExitCode']
         if state.get('OOMKilled'):
             failure += (

@@ -315,6 +315,30 @@ def test_completion_state(state, completion, expected):
     assert cspec.completion_state(state, completion) == expected
 
 
+def test_an_exited_container_docker_restarts_is_waited_for():
+    exited = {'Status': 'exited', 'ExitCode': 137}
+    assert cspec.completion_state(exited, 'running', restarted=True) == (
+        False,
+        None,
+    )
+
+    def info(policy, exit_code=137, restarts=0):
+        return {
+            'HostConfig': {'RestartPolicy': policy},
+            'State': {'ExitCode': exit_code},
+            'RestartCount': restarts,
+        }
+
+    assert cspec.restarted_by_docker(info({'Name': 'always'}))
+    assert cspec.restarted_by_docker(info({'Name': 'unless-stopped'}))
+    assert not cspec.restarted_by_docker(info({'Name': 'no'}))
+    assert not cspec.restarted_by_docker(info({}))
+    on_failure = {'Name': 'on-failure', 'MaximumRetryCount': 2}
+    assert cspec.restarted_by_docker(info(on_failure, restarts=1))
+    assert not cspec.restarted_by_docker(info(on_failure, restarts=2))
+    assert not cspec.restarted_by_docker(info(on_failure, exit_code=0))
+
+
 def test_live_values_show_only_drift_in_what_the_template_set():
     values = {
         'memory': '64m',

@@ -161,6 +161,9 @@ class DockerContainer(
             self._unanswered(progress, exc)
             return
         except docker_errors.APIError as exc:
+            if self.client_plugin().met_engine_stopping(client, exc):
+                self._unanswered(progress, exc)
+                return
             raise self._start_refused(client, values, exc) from exc
         progress.started = time.monotonic()
 
@@ -217,6 +220,8 @@ class DockerContainer(
         try:
             created = client.create_container_from_config(body, name=name)
         except docker_errors.APIError as exc:
+            if self.client_plugin().met_engine_stopping(client, exc):
+                raise  # asked again once the engine answers
             holder = None
             if name and self.client_plugin().is_conflict(exc):
                 holder = self._name_holder(client, name)
@@ -290,8 +295,10 @@ class DockerContainer(
     def _reached(self, completion):
         """Whether the container reached ``completion``; raise if it can't."""
         client = self._client()
-        state = client.inspect_container(self.resource_id)['State']
-        reached, failure = cspec.completion_state(state, completion)
+        info = client.inspect_container(self.resource_id)
+        reached, failure = cspec.completion_state(
+            info['State'], completion, cspec.restarted_by_docker(info)
+        )
         if failure is None:
             return reached
         raise ContainerFailed(
