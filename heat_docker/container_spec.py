@@ -530,7 +530,8 @@ PROPERTIES = {
         '(unhealthy fails); '
         '"exited" once it exits, for run-to-completion jobs (exit code 0 '
         'completes, any other fails). A container that stops while '
-        'awaited fails the resource with its exit code and log tail.',
+        'awaited fails the resource with its exit code and log tail, '
+        'unless its restart policy has Docker start it again.',
         default=RUNNING,
         constraints=(Allowed(COMPLETION_MODES),),
         update=NO_CONTAINER_CHANGE,
