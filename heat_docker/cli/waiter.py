@@ -12,6 +12,10 @@ from heat_docker.cli.common import events
 # WAIT_SECONDS.
 MIN_POLL_SECONDS = 0.03
 WAIT_SECONDS = 2
+# Heat stores the event that ends an action a transaction before the
+# stack's own status: the stack is read again, for up to this long, until
+# it follows.
+CATCH_UP_SECONDS = 5
 
 
 class Waiter:
@@ -109,10 +113,27 @@ class Waiter:
         ] or [stack['stack_status_reason']]
         return '\n'.join(lines)
 
+    def _caught_up(self, path):
+        """Once the stack's status no longer says the action is in
+        progress (its last event came first)."""
+        deadline = time.monotonic() + CATCH_UP_SECONDS
+        while time.monotonic() < deadline:
+            stack = self.app.engine.call('GET', path, resolve_outputs='False')[
+                'stack'
+            ]
+            if (
+                stack['stack_status']
+                != self.action + '_' + progress.IN_PROGRESS
+            ):
+                return
+            time.sleep(MIN_POLL_SECONDS / 3)
+
     def run(self, path, marker):
         """Wait if --wait asked; a failed action ends the command."""
         if not self.parsed_args.wait:
             return
         status = self.wait(path, marker)
+        if status and self.action != 'DELETE':
+            self._caught_up(path)
         if status and status.endswith(progress.FAILED):
             raise CommandFailed(self.failed(path, status))
