@@ -74,12 +74,12 @@ class Redacted(function.Function):
         ]
 
 
-def redacted(stack, props, data):
-    """Property ``data`` (by template name) with each property of ``props``
-    that holds secrets wrapped in :class:`Redacted`."""
+def redacted(stack, secret_props, data):
+    """Property ``data`` (by template name) with each of ``secret_props``
+    (the properties that hold secrets) wrapped in :class:`Redacted`."""
     return {
-        name: Redacted(stack, name, props[name], value)
-        if name in props and spec.holds_secret(props[name])
+        name: Redacted(stack, name, secret_props[name], value)
+        if name in secret_props
         else value
         for name, value in data.items()
     }

@@ -52,6 +52,7 @@ class DockerResource(resource.Resource):
     # here gets its Heat schema from it; see __init_subclass__.
     SPEC = None
     SPEC_PROPERTIES = {}
+    SECRET_PROPERTIES = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -66,6 +67,13 @@ class DockerResource(resource.Resource):
             cls.attributes_schema = base.heat_attributes(
                 spec_module.ATTRIBUTES
             )
+        # By template name: translate_properties wraps these in every
+        # resource load.
+        cls.SECRET_PROPERTIES = {
+            cls.template_name(name): prop
+            for name, prop in cls.SPEC_PROPERTIES.items()
+            if spec.holds_secret(prop)
+        }
 
     _known_endpoint = None
     _recorded_data = None
@@ -103,12 +111,7 @@ class DockerResource(resource.Resource):
             properties, client_resolve, ignore_resolve_error
         )
         properties.data = base.redacted(
-            self.stack,
-            {
-                self.template_name(name): prop
-                for name, prop in self.SPEC_PROPERTIES.items()
-            },
-            properties.data,
+            self.stack, self.SECRET_PROPERTIES, properties.data
         )
 
     def create_values(self):
