@@ -25,8 +25,8 @@ ENGINE_LOG = 'engine.log'
 HEAT_LOG = 'heat.log'
 
 CONTROL_PATH = '/heat-docker/engine'
-# The longest a GET of CONTROL_PATH/events?after=N&timeout=S waits for a
-# commit that stores events.
+# The longest a GET of CONTROL_PATH/action?stack=ID&action=A&timeout=S
+# waits for the end of a stack's action.
 LONGEST_WAIT = 10
 # heat-api's noauth pipeline takes every request as project "admin".
 API_PREFIX = '/v1/admin'

@@ -291,6 +291,59 @@ def test_stack_lifecycle(heat_docker, stack_name, api, tmp_path, docker_host):
     assert message.strip() == 'Stack not found: %s' % stack_name
 
 
+def test_files_are_read_where_the_command_runs(
+    stack_name, api, tmp_path, docker_host
+):
+    """The template's get_file, a relative environment file and a
+    parameter file (relative to the template, as heatclient takes it)."""
+    templates = tmp_path / 'templates'
+    templates.mkdir()
+    (templates / 'script.sh').write_text('echo "$GREETING"; exec sleep 1000')
+    (templates / 'greeting.txt').write_text('from a parameter file')
+    (templates / 'app.yaml').write_text(
+        GREETER.replace(
+            'cmd: [sh, -c, "exec sleep 1000"]',
+            'cmd: [sh, -c, {get_file: script.sh}]',
+        )
+    )
+    (tmp_path / 'env.yaml').write_text('resource_registry: {}\n')
+    elsewhere = tmp_path / 'elsewhere'
+    elsewhere.mkdir()
+    argv, env = command(
+        tmp_path,
+        *('stack', 'create', stack_name, '--wait'),
+        *('-t', '../templates/app.yaml', '-e', '../env.yaml'),
+        *('--parameter-file', 'greeting=greeting.txt'),
+        docker_host=docker_host,
+    )
+    created = subprocess.run(
+        argv,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+        cwd=elsewhere,
+    )
+    assert 'CREATE_COMPLETE' in succeeded(created)
+    (container,) = owned_containers(api, stack_name)
+    config = api.inspect_container(container['Id'])['Config']
+    assert config['Cmd'] == ['sh', '-c', 'echo "$GREETING"; exec sleep 1000']
+    assert 'GREETING=from a parameter file' in config['Env']
+    delete_stack(tmp_path, stack_name, docker_host)
+
+    argv, env = command(
+        tmp_path,
+        *('stack', 'create', stack_name, '-t', 'templates/missing.yaml'),
+        docker_host=docker_host,
+    )
+    missing = subprocess.run(
+        argv, capture_output=True, text=True, env=env, cwd=tmp_path
+    )
+    assert failed(missing).strip() == (
+        'Could not fetch template from %s' % (templates / 'missing.yaml')
+    )
+
+
 def test_failing_container_fails_the_command(
     heat_docker, stack_name, tmp_path
 ):

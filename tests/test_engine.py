@@ -243,25 +243,43 @@ def test_cancel_without_rollback_fails_the_create(tmp_path, docker_host, api):
     assert owned_containers(api, name) == []
 
 
-def test_a_waiting_command_is_woken_by_the_events_an_action_stores(
+def test_a_waiting_command_is_answered_when_the_action_ends(
     tmp_path, docker_host, api
 ):
     state = tmp_path / 'state'
     succeeded(run(state, 'engine', 'start', docker_host=docker_host))
     engine = engine_api.Engine(state)
-    pid = _engine_pid(state)
-    mark = engine.events_stored()
-    assert mark.startswith('%d:' % pid)
-    # Nothing stored: the wait ends at its timeout with the same mark.
-    assert engine.events_stored(mark, 0.2) == mark
-    # Another engine's mark is older than anything this one stored.
-    assert engine.events_stored('1:999999', 5) == mark
-
     name = 'engine-%s' % uuid.uuid4().hex[:8]
     creating = _slow_create_started(tmp_path, state, docker_host, api, name)
-    woken = engine.events_stored(mark, 60)
-    count = int(mark.split(':')[1])
-    assert int(woken.split(':')[1]) > count
+    stack_id = engine.stack_path(name).split('/')[2]
+
+    # While the create goes on, the wait ends at its timeout.
+    going = engine.action_state(stack_id, 'CREATE', None, None, 0.3)
+    assert (going['ended'], going['status']) == (False, None)
+    progress = going['progress']
+    assert progress.startswith('%d:' % _engine_pid(state))
+
+    # It ends when the create does, the stack's status stored with it.
+    waited = time.monotonic()
+    ended = engine.action_state(stack_id, 'CREATE', going['since'], None, 60)
+    assert time.monotonic() - waited < 30
+    assert (ended['ended'], ended['status']) == (True, 'CREATE_COMPLETE')
+    assert ended['progress'] != progress
+    assert stack_status(state, name, docker_host) == 'CREATE_COMPLETE'
     _out, err = creating.communicate(timeout=TIMEOUT)
     assert creating.returncode == 0, err
+
+    # An update that has not begun has not ended, though the stack is
+    # COMPLETE: after the last event (the marker), none began.
+    (last,) = engine.call(
+        'GET',
+        'stacks/%s/%s/events' % (name, stack_id),
+        limit=1,
+        sort_dir='desc',
+    )['events']
+    update = engine.action_state(stack_id, 'UPDATE', None, last['id'], 0.2)
+    assert (update['ended'], update['status']) == (False, None)
+
     delete_stack(state, name, docker_host)
+    gone = engine.action_state(stack_id, 'DELETE', None, last['id'], 5)
+    assert (gone['ended'], gone['status']) == (True, None)

@@ -84,6 +84,18 @@ def _heat_error(status, data):
     return ApiError(status, message, error.get('type'))
 
 
+def _control_error(status, data):
+    """The engine's refusal of a control request, or what it said instead
+    when it failed to answer one (a server error, logged in engine.log)."""
+    try:
+        return EngineError(json.loads(data)['error'])
+    except (ValueError, KeyError):
+        return EngineError(
+            'The engine failed a request (HTTP %d): %s'
+            % (status, data.decode(errors='replace').strip())
+        )
+
+
 class Engine:
     """The engine of a state directory, as a command sees it."""
 
@@ -163,7 +175,7 @@ class Engine:
         path = '%s/%s' % (protocol.CONTROL_PATH, what)
         status, _headers, data = self._send(method, path.rstrip('/'))
         if status >= 400:
-            raise EngineError(json.loads(data)['error'])
+            raise _control_error(status, data)
         return json.loads(data)
 
     def status(self):
@@ -175,20 +187,30 @@ class Engine:
                 return None
             raise
 
-    def events_stored(self, after='', timeout=0):
-        """A mark of the events the engine has stored, returned once it
-        stored more than mark ``after`` says, or ``timeout`` seconds have
-        passed. An engine that does not answer returns no mark, and the
-        next request starts one."""
-        query = urllib.parse.urlencode({'after': after, 'timeout': timeout})
+    def action_state(self, stack_id, action, since, marker, timeout):
+        """How the stack's ``action`` stands, answered at its end or after
+        ``timeout`` seconds: ``ended``, ``status`` (None for a stack
+        deleted and gone), ``since`` (pass it back) and ``progress`` (a
+        mark that changes when the engine commits progress). An engine
+        that does not answer returns None, and the next request starts
+        one."""
+        query = urllib.parse.urlencode(
+            {
+                'stack': stack_id,
+                'action': action,
+                'since': '' if since is None else since,
+                'marker': marker or '',
+                'timeout': timeout,
+            }
+        )
         try:
-            return self._control('GET', 'events?' + query)['events_stored']
+            return self._control('GET', 'action?' + query)
         except OSError as exc:
             if not _unreachable(exc):
                 raise
             self._disconnect()
             self._ready = False
-            return ''
+            return None
 
     def control(self, what, body=None, any_engine=False):
         """POST a control request to this command's engine (started, or
@@ -199,7 +221,7 @@ class Engine:
             'POST', '%s/%s' % (protocol.CONTROL_PATH, what), body
         )
         if status >= 400:
-            raise EngineError(json.loads(data)['error'])
+            raise _control_error(status, data)
         return json.loads(data)
 
     def ensure(self):

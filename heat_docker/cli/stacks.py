@@ -11,6 +11,7 @@ arguments to heatclient's own implementation.
 
 import sys
 
+from heat_docker import stack_input
 from heat_docker.cli import engine as engine_api
 from heat_docker.cli.common import LIST_COLUMNS
 from heat_docker.cli.common import Command
@@ -24,45 +25,33 @@ from heat_docker.cli.common import stack_path
 from heat_docker.cli.waiter import Waiter
 
 
-def _stack_fields(parsed_args, hook, existing=False):
+def _stack_fields(app, parsed_args, hook, existing=False):
     """The request body heatclient's create and update send, with the
-    ``hook`` (pre-create, pre-update) set on the resources named."""
-    from heatclient.common import template_utils
-    from heatclient.common import utils as heat_utils
-
+    ``hook`` (pre-create, pre-update) set on the resources named; the
+    engine reads the files (see :mod:`heat_docker.stack_input`)."""
     if parsed_args.files_container:
         raise CommandFailed(
             '--files-container needs Swift; heat-docker has no Swift.'
         )
-    template_files, template = template_utils.process_template_path(
-        parsed_args.template, existing=existing
+    fields = app.engine.control(
+        'stack-input',
+        {
+            'template': stack_input.resolved(parsed_args.template),
+            'environment': [
+                stack_input.resolved(path)
+                for path in parsed_args.environment or ()
+            ],
+            'parameters': parsed_args.parameter or [],
+            'parameter_files': parsed_args.parameter_file or [],
+            'existing': existing,
+            'hook': hook,
+            'hooked': getattr(parsed_args, hook.replace('-', '_')) or [],
+        },
     )
-    env_file_names = []
-    env_files, environment = (
-        template_utils.process_multiple_environments_and_files(
-            env_paths=parsed_args.environment,
-            env_list_tracker=env_file_names,
-        )
-    )
-    fields = {
-        'parameters': heat_utils.format_all_parameters(
-            parsed_args.parameter,
-            parsed_args.parameter_file,
-            parsed_args.template,
-        ),
-        'template': template,
-        'files': {**template_files, **env_files},
-        'environment': environment,
-    }
-    if env_file_names:
-        fields['environment_files'] = env_file_names
     if parsed_args.tags:
         fields['tags'] = parsed_args.tags
     if parsed_args.timeout:
         fields['timeout_mins'] = parsed_args.timeout
-    hooked = getattr(parsed_args, hook.replace('-', '_'))
-    if hooked:
-        template_utils.hooks_to_env(environment, hooked, hook)
     return fields
 
 
@@ -177,7 +166,7 @@ class CreateStack(ShowOne):
     def take_action(self, parsed_args):
         if parsed_args.dry_run:
             return delegate(self, parsed_args, 'stack', 'CreateStack')
-        fields = _stack_fields(parsed_args, 'pre-create')
+        fields = _stack_fields(self.app, parsed_args, 'pre-create')
         fields['stack_name'] = parsed_args.name
         fields['disable_rollback'] = not parsed_args.enable_rollback
         created = self.app.engine.call('POST', 'stacks', fields)['stack']
@@ -250,7 +239,7 @@ class UpdateStack(ShowOne):
         if parsed_args.dry_run:
             return delegate(self, parsed_args, 'stack', 'UpdateStack')
         fields = _stack_fields(
-            parsed_args, 'pre-update', existing=parsed_args.existing
+            self.app, parsed_args, 'pre-update', existing=parsed_args.existing
         )
         if parsed_args.clear_parameter:
             fields['clear_parameters'] = list(parsed_args.clear_parameter)

@@ -1,21 +1,13 @@
 """Waiting for a stack's action to end, showing its progress."""
 
-import time
-
 from heat_docker.cli import engine as engine_api
 from heat_docker.cli import progress
 from heat_docker.cli.common import CommandFailed
 from heat_docker.cli.common import events
 
-# Events are read when the engine has stored new ones, at most this often
-# (a create of 200 containers stores 400 and more), and at least once a
-# WAIT_SECONDS.
-MIN_POLL_SECONDS = 0.03
-WAIT_SECONDS = 2
-# Heat stores the event that ends an action a transaction before the
-# stack's own status: the stack is read again, for up to this long, until
-# it follows.
-CATCH_UP_SECONDS = 5
+# While the action goes on, its events are read this often (a create of
+# 200 containers stores 400 and more); its end is told at once.
+PROGRESS_SECONDS = 0.2
 
 
 class Waiter:
@@ -33,16 +25,22 @@ class Waiter:
         )
 
     def wait(self, path, marker):
-        """Follow the events after ``marker`` until the stack's own event
-        ends the action; the stack's status, or None for a stack deleted
+        """Follow the events after ``marker`` until the engine says the
+        action has ended; the stack's status, or None for a stack deleted
         and gone. Ctrl-C stops the waiting, not the action."""
         name, stack_id = path.split('/')[1:3]
-        started = False
         engine = self.app.engine
-        stored = engine.events_stored()
+        since = progress = None
         try:
             while True:
-                polled = time.monotonic()
+                state = engine.action_state(
+                    stack_id, self.action, since, marker, PROGRESS_SECONDS
+                )
+                if state is not None:
+                    since = state['since']
+                    if state['progress'] == progress and not state['ended']:
+                        continue
+                    progress = state['progress']
                 try:
                     found = events(
                         app=self.app, path=path, marker=marker, sort_dir='asc'
@@ -56,25 +54,8 @@ class Waiter:
                 self.show_progress.events(found, name)
                 if found:
                     marker = found[-1]['id']
-                for event in found:
-                    if (
-                        event['physical_resource_id'] != stack_id
-                        or event['logical_resource_id'] != name
-                    ):
-                        continue
-                    status = event['resource_status']
-                    if not status.startswith(self.action + '_'):
-                        continue
-                    # An action that takes over from one in progress (a
-                    # delete after an engine died) first ends that one.
-                    if status.endswith(progress.IN_PROGRESS):
-                        started = True
-                    elif started:
-                        return status
-                time.sleep(
-                    max(0, polled + MIN_POLL_SECONDS - time.monotonic())
-                )
-                stored = engine.events_stored(stored, WAIT_SECONDS)
+                if state is not None and state['ended']:
+                    return state['status']
         except KeyboardInterrupt:
             self.show_progress.close()
             self.app.stderr.write(
@@ -113,27 +94,10 @@ class Waiter:
         ] or [stack['stack_status_reason']]
         return '\n'.join(lines)
 
-    def _caught_up(self, path):
-        """Once the stack's status no longer says the action is in
-        progress (its last event came first)."""
-        deadline = time.monotonic() + CATCH_UP_SECONDS
-        while time.monotonic() < deadline:
-            stack = self.app.engine.call('GET', path, resolve_outputs='False')[
-                'stack'
-            ]
-            if (
-                stack['stack_status']
-                != self.action + '_' + progress.IN_PROGRESS
-            ):
-                return
-            time.sleep(MIN_POLL_SECONDS / 3)
-
     def run(self, path, marker):
         """Wait if --wait asked; a failed action ends the command."""
         if not self.parsed_args.wait:
             return
         status = self.wait(path, marker)
-        if status and self.action != 'DELETE':
-            self._caught_up(path)
         if status and status.endswith(progress.FAILED):
             raise CommandFailed(self.failed(path, status))

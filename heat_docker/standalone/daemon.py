@@ -207,28 +207,47 @@ class Engine:
         what = path[len(protocol.CONTROL_PATH) :].strip('/')
         if (method, what) == ('GET', ''):
             return _json(start_response, '200 OK', self.status())
-        if (method, what) == ('GET', 'events'):
-            # ``after`` is a mark this call returned: PID:COUNT. Another
-            # engine's mark is older than anything this engine stored.
-            query = urllib.parse.parse_qs(environ.get('QUERY_STRING', ''))
-            pid, _, count = query.get('after', [''])[0].partition(':')
-            after = int(count) if pid == str(os.getpid()) else -1
-            timeout = min(
-                float(query.get('timeout', ['0'])[0]), protocol.LONGEST_WAIT
+        if (method, what) == ('GET', 'action'):
+            # A command waiting for a stack's action: answered at the
+            # action's end, or after ``timeout`` with what it has so far.
+            query = dict(
+                urllib.parse.parse_qsl(environ.get('QUERY_STRING', ''))
             )
-            stored = sqlite.wait_for_events(after, timeout)
+            since = query.get('since')
+            ended, status, since, stored = sqlite.wait_for_action_end(
+                query['stack'],
+                query['action'],
+                int(since) if since else None,
+                query.get('marker'),
+                min(float(query.get('timeout', 0)), protocol.LONGEST_WAIT),
+            )
             return _json(
                 start_response,
                 '200 OK',
-                {'events_stored': '%d:%d' % (os.getpid(), stored)},
+                {
+                    'ended': ended,
+                    'status': status,
+                    'since': since,
+                    'progress': '%d:%d' % (os.getpid(), stored),
+                },
             )
         if (method, what) == ('POST', 'retire'):
             self.retiring = True
             return _json(start_response, '200 OK', self.status())
         if (method, what) == ('POST', 'orphans'):
-            length = int(environ.get('CONTENT_LENGTH') or 0)
-            body = json.loads(environ['wsgi.input'].read(length) or '{}')
-            return _json(start_response, '200 OK', self._orphans(**body))
+            return _json(
+                start_response, '200 OK', self._orphans(**_body(environ))
+            )
+        if (method, what) == ('POST', 'stack-input'):
+            from heat_docker import stack_input
+
+            try:
+                fields = stack_input.fields(**_body(environ))
+            except Exception as exc:  # heatclient's, of the user's files
+                return _json(
+                    start_response, '400 Bad Request', {'error': str(exc)}
+                )
+            return _json(start_response, '200 OK', fields)
         return _json(
             start_response,
             '404 Not Found',
@@ -261,6 +280,11 @@ class Engine:
         ):
             return False
         return not actions_in_progress(self.heat.context)
+
+
+def _body(environ):
+    length = int(environ.get('CONTENT_LENGTH') or 0)
+    return json.loads(environ['wsgi.input'].read(length) or '{}')
 
 
 def _json(start_response, status, body):

@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 import zlib
 
 
@@ -53,18 +54,102 @@ WRITE_WAIT = 60
 # turn is held (the warm engine's status shows it; the benchmark divides
 # it by the containers created or deleted).
 write_transactions = 0
-# Commits that stored events: commands following a stack wait on this
-# (the control API's "events") instead of polling heat-api.
-events_stored = 0
-_EVENTS_STORED = threading.Condition()
+# Commits that stored events or changed a stack's row: a command waiting
+# for a stack's action (the control API's "action") is woken by them
+# instead of polling heat-api.
+progress_commits = 0
+_PROGRESS = threading.Condition()
 
 
-def wait_for_events(after, timeout):
-    """The count of commits that stored events, once it exceeds ``after``
-    or ``timeout`` seconds have passed."""
-    with _EVENTS_STORED:
-        _EVENTS_STORED.wait_for(lambda: events_stored > after, timeout)
-        return events_stored
+# The database file, read directly (without Heat's ORM) to tell when a
+# stack's action has ended: a waiting command asks at every progress
+# commit.
+_db_path = None
+
+
+def _wait_for_progress(after, timeout):
+    """The count of progress commits, once it exceeds ``after`` or
+    ``timeout`` seconds have passed."""
+    with _PROGRESS:
+        _PROGRESS.wait_for(lambda: progress_commits > after, timeout)
+        return progress_commits
+
+
+def wait_for_action_end(stack_id, action, since, marker, timeout):
+    """Wait up to ``timeout`` seconds for the end of the stack's
+    ``action``; return (whether it ended, its status, since, progress
+    commits).
+
+    The action has ended when, among the stack's own events after event
+    ``since`` (an id; None the first time, found from ``marker``, the
+    uuid of the last event before the action, or the stack's first), an
+    ``action`` IN_PROGRESS is followed by its end, and the stack's row no
+    longer says it is in progress: Heat stores the event a transaction
+    before the status. An action that takes over from one in progress
+    (a delete after an engine died) first ends that one, whose end is
+    passed over. A stack deleted and gone has ended its action with no
+    status.
+    """
+    deadline = time.monotonic() + timeout
+    stored = progress_commits
+    with contextlib.closing(
+        sqlite3.connect(
+            'file:%s?mode=ro' % _db_path, uri=True, isolation_level=None
+        )
+    ) as db:
+        if since is None:
+            since = _event_before(db, stack_id, marker)
+        while True:
+            ended, status = _action_end(db, stack_id, action, since)
+            remaining = deadline - time.monotonic()
+            if ended or remaining <= 0:
+                return ended, status, since, stored
+            stored = _wait_for_progress(stored, remaining)
+
+
+def _event_before(db, stack_id, marker):
+    if marker:
+        row = db.execute(
+            'SELECT id FROM event WHERE uuid = ?', (marker,)
+        ).fetchone()
+        if row:
+            return row[0]
+    row = db.execute(
+        'SELECT min(id) - 1 FROM event WHERE stack_id = ?', (stack_id,)
+    ).fetchone()
+    if row[0] is not None:
+        return row[0]
+    return db.execute('SELECT coalesce(max(id), 0) FROM event').fetchone()[0]
+
+
+def _action_end(db, stack_id, action, since):
+    """(ended, status) of the stack's ``action`` after event ``since``, in
+    one snapshot of the database."""
+    with db:  # one read transaction
+        db.execute('BEGIN')
+        row = db.execute(
+            'SELECT action, status FROM stack '
+            'WHERE id = ? AND deleted_at IS NULL',
+            (stack_id,),
+        ).fetchone()
+        if row is None:
+            return True, None
+        if row == (action, 'IN_PROGRESS'):
+            return False, None
+        started = False
+        for event_action, status in db.execute(
+            'SELECT resource_action, resource_status FROM event '
+            'WHERE id > ? AND stack_id = ? AND physical_resource_id = ? '
+            'ORDER BY id',
+            (since, stack_id, stack_id),
+        ):
+            if event_action != action:
+                continue
+            if status == 'IN_PROGRESS':
+                started = True
+            elif started:
+                return True, '%s_%s' % (action, status)
+        return False, None
 
 
 def prepare(writer, reader, db_path, state_dir):
@@ -81,6 +166,8 @@ def prepare(writer, reader, db_path, state_dir):
     """
     from sqlalchemy import event
 
+    global _db_path
+    _db_path = db_path
     for engine in {writer, reader}:
         event.listen(engine, 'connect', _wait_and_write_ahead)
     _migrate(writer, db_path, state_dir)
@@ -98,8 +185,8 @@ def prepare(writer, reader, db_path, state_dir):
             global write_transactions
             write_transactions += 1
             statement = 'BEGIN IMMEDIATE'
-        elif statement.startswith('INSERT INTO event '):
-            conn.info['stores_event'] = True
+        elif statement.startswith(('INSERT INTO event ', 'UPDATE stack ')):
+            conn.info['progress'] = True
         return statement, params
 
     @event.listens_for(writer, 'commit')
@@ -114,7 +201,7 @@ def prepare(writer, reader, db_path, state_dir):
 def _end_write_turn(conn, statement):
     """End the transaction here, then hand the turn to the next writer
     (SQLAlchemy would end it only after this event)."""
-    stored_event = conn.info.pop('stores_event', False)
+    progress = conn.info.pop('progress', False)
     if not conn.info.pop('write_turn', False):
         return
     try:
@@ -123,11 +210,11 @@ def _end_write_turn(conn, statement):
             dbapi_conn.execute(statement)
     finally:
         _WRITE_TURN.release()
-    if stored_event and statement == 'COMMIT':
-        global events_stored
-        with _EVENTS_STORED:
-            events_stored += 1
-            _EVENTS_STORED.notify_all()
+    if progress and statement == 'COMMIT':
+        global progress_commits
+        with _PROGRESS:
+            progress_commits += 1
+            _PROGRESS.notify_all()
 
 
 def _wait_and_write_ahead(dbapi_conn, _record):
