@@ -115,3 +115,30 @@ def test_sync_points_are_kept_in_memory_one_entry_per_completion(heat):
     assert sync_point.delete_all(None, 'stack-id', 'traversal') == 1
     with pytest.raises(exception.EntityNotFound):
         sync_point.get(None, 'stack-id', 'traversal', True)
+
+
+def test_executor_threads_are_added_only_when_idle_ones_cannot_take_work(
+    heat,
+):
+    import threading
+
+    import futurist
+
+    executor = futurist.ThreadPoolExecutor(max_workers=8)
+    try:
+        # One task after another: the one idle thread takes each.
+        for _ in range(5):
+            executor.submit(lambda: None).result(timeout=10)
+            while not all(w.idle for w in executor._workers):
+                threading.Event().wait(0.01)
+        assert executor.num_workers == 1
+
+        # Four at once, each waiting for the others: none waits behind
+        # another, so four threads run them.
+        together = threading.Barrier(4, timeout=10)
+        running = [executor.submit(together.wait) for _ in range(4)]
+        for future in running:
+            future.result(timeout=20)
+        assert executor.num_workers == 4
+    finally:
+        executor.shutdown()
