@@ -547,11 +547,6 @@ def convert(model, raw_model=None, variables=None):
     }
     for service in services.values():
         _apply(service)
-    for service in services.values():
-        for name, alias in service.links:
-            for key, endpoint in services[name].endpoints.items():
-                if key in service.endpoints:
-                    endpoint['aliases'].append(alias)
     completions = {}
     for service in services.values():
         for name, completion in service.depends_on.items():

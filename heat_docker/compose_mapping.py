@@ -122,7 +122,6 @@ class Service:
         self.props = {}
         self.image = None  # properties of the image it builds
         self.endpoints = {}  # network key -> its entry of networks
-        self.links = []  # (service, alias) to make aliases of
         self.depends_on = {}  # service -> the completion it needs, or None
         self.skipped = []  # (key, reason)
 
@@ -410,36 +409,37 @@ def _depends_on(svc, key, dependencies):
 
 
 def _links(svc, key, links):
-    """On the default bridge, the links property. On other networks the
-    engine takes links per network, which the networks property does not
-    say: a link's alias becomes one of the linked service's on the networks
-    they share (Project), where a service's name resolves already."""
+    """The links property, as Compose gives links: the alias resolves for
+    the linking container alone, on the default bridge (legacy links) and
+    on each user-defined network the two share (the endpoint's links).
+    Where the service's name is the alias, that name resolves already on a
+    user-defined network, and no link is needed."""
     bridge = svc.config.get('network_mode') == 'bridge'
     for link in links:
-        name, _, alias = str(link).partition(':')
-        alias = alias or name
+        service, _, alias = str(link).partition(':')
+        alias = alias or service
+        name = service
         if key == 'links':
-            svc.depend(name)
-        if bridge:
-            if key == 'links':
-                name = svc.project.container_name(name)
-            if isinstance(name, Param):
-                svc.skip(
-                    key,
-                    '%s: a link names its container as it is '
-                    'at conversion, not as a parameter' % link,
-                )
-            svc.props.setdefault('links', {})[name] = alias
-        elif key == 'external_links':
-            svc.skip(key, '%s: only on the default bridge network' % link)
-        elif alias != name:
-            svc.links.append((name, alias))
+            svc.depend(service)
+            name = svc.project.container_name(service)
+            if alias == service and not bridge:
+                continue
+        if isinstance(name, Param):
             svc.skip(
                 key,
-                '%s: an alias of %s on the networks they share, which every '
-                'container there resolves, not only %s'
-                % (alias, name, svc.name),
+                '%s: a link names its container as it is '
+                'at conversion, not as a parameter' % link,
             )
+            continue
+        linked = svc.props.setdefault('links', {})
+        if linked.get(name, alias) != alias:
+            svc.skip(
+                key,
+                '%s: one alias per linked container (%s already)'
+                % (link, linked[name]),
+            )
+            continue
+        linked[name] = alias
 
 
 def _volumes_from(svc, key, sources):
