@@ -30,11 +30,14 @@ class Waiter:
         and gone. Ctrl-C stops the waiting, not the action."""
         name, stack_id = path.split('/')[1:3]
         engine = self.app.engine
-        since = progress = None
+        # Where the action's events begin: found by the engine from the
+        # marker the action began at (until it has answered once, an
+        # engine that died may have left it unanswered).
+        before, since, progress = marker, None, None
         try:
             while True:
                 state = engine.action_state(
-                    stack_id, self.action, since, marker, PROGRESS_SECONDS
+                    stack_id, self.action, since, before, PROGRESS_SECONDS
                 )
                 if state is not None:
                     since = state['since']
