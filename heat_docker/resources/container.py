@@ -32,6 +32,9 @@ LOG_TAIL_LINES = 10
 # A container is judged this long after its start at the earliest, so that
 # one that dies at once is not taken for one that runs.
 SETTLE_SECONDS = 0.05
+# A start the engine answers with a server error is asked again for this
+# long (see _server_error_may_pass).
+SERVER_ERROR_SECONDS = 3
 
 
 class ContainerFailed(docker_resource.ResourceFailed):
@@ -161,11 +164,27 @@ class DockerContainer(
             self._unanswered(progress, exc)
             return
         except docker_errors.APIError as exc:
-            if self.client_plugin().met_engine_stopping(client, exc):
+            if self.client_plugin().met_engine_stopping(
+                client, exc
+            ) or self._server_error_may_pass(progress, exc):
                 self._unanswered(progress, exc)
                 return
             raise self._start_refused(client, values, exc) from exc
         progress.started = time.monotonic()
+
+    @staticmethod
+    def _server_error_may_pass(progress, exc):
+        """Whether a server error is asked again: an engine that stops
+        fails what is under way (e.g. "failed to update store for object
+        type *libnetwork.endpoint") while it still answers pings, so the
+        request is repeated for SERVER_ERROR_SECONDS before the error is
+        taken for a refusal."""
+        if not exc.is_server_error():
+            return False
+        now = time.monotonic()
+        if progress.server_error_since is None:
+            progress.server_error_since = now
+        return now - progress.server_error_since < SERVER_ERROR_SECONDS
 
     def _start_refused(self, client, values, exc):
         """The engine refused to start the container: it is removed (no

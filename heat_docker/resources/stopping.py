@@ -29,6 +29,7 @@ class Progress:
     killed: bool = False
     stopped: bool = False
     unanswered_since: float | None = None
+    server_error_since: float | None = None
 
 
 class Stopping:
