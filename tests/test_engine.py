@@ -2,6 +2,7 @@
 replaced between actions, never mid-action; Ctrl-C stops the waiting."""
 
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -283,3 +284,17 @@ def test_a_waiting_command_is_answered_when_the_action_ends(
     delete_stack(state, name, docker_host)
     gone = engine.action_state(stack_id, 'DELETE', None, last['id'], 5)
     assert (gone['ended'], gone['status']) == (True, None)
+
+
+def test_an_engine_whose_state_directory_was_removed_still_stops(
+    tmp_path, docker_host
+):
+    state = tmp_path / 'state'
+    succeeded(run(state, 'engine', 'start', docker_host=docker_host))
+    pid = _engine_pid(state)
+    shutil.rmtree(state)
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 60
+    while engine_api.alive(pid):
+        assert time.monotonic() < deadline, 'the engine did not stop'
+        time.sleep(0.1)

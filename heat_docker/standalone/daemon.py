@@ -17,6 +17,7 @@ At start it fails the actions a dead engine left in progress.
 """
 
 import argparse
+import contextlib
 import datetime
 import fcntl
 import json
@@ -27,6 +28,7 @@ import socketserver
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from wsgiref import simple_server
 
@@ -392,23 +394,36 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
         for server in servers:
             server.shutdown()
             server.server_close()
-        os.unlink(os.path.join(state_dir, protocol.SOCKET))
+        # Gone with the state directory, if someone removed that: the
+        # engine must still stop.
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(os.path.join(state_dir, protocol.SOCKET))
         # Heat's stop waits for its RPC server's worker threads, and has
-        # been seen to wait for ever for one already gone: it gets a time,
-        # then the process ends without it (the database is sqlite's
-        # write-ahead log, durable at every commit).
-        stopping = threading.Thread(target=heat.stop, daemon=True)
+        # been seen to wait for ever for one already gone; it fails, and
+        # leaves its periodic tasks' threads running, when the database
+        # went with the state directory. It gets a time, then the process
+        # ends without it (the database is sqlite's write-ahead log,
+        # durable at every commit).
+        stopped = threading.Event()
+
+        def stop_heat():
+            heat.stop()
+            stopped.set()
+
+        stopping = threading.Thread(target=stop_heat, daemon=True)
         stopping.start()
         stopping.join(HEAT_STOP_SECONDS)
-        if stopping.is_alive():
-            log.warning(
-                "Heat's engine did not stop in %d s; exiting without it",
-                HEAT_STOP_SECONDS,
-            )
-        log.info('engine (pid %d) stopped', os.getpid())
-        lock.close()
-        if stopping.is_alive():
-            os._exit(0)
+        try:
+            if not stopped.is_set():
+                log.warning(
+                    "Heat's engine did not stop in %d s; exiting without it",
+                    HEAT_STOP_SECONDS,
+                )
+            log.info('engine (pid %d) stopped', os.getpid())
+        finally:
+            lock.close()
+            if not stopped.is_set():
+                os._exit(0)
 
 
 def main(argv=None):
@@ -426,6 +441,12 @@ def main(argv=None):
     except EngineRunning as exc:
         sys.stderr.write('%s\n' % exc)
         return 75  # EX_TEMPFAIL: the command talks to the engine that runs
+    except BaseException:
+        # Heat's threads would keep the process alive for ever (a state
+        # directory removed under a running engine fails its stop).
+        traceback.print_exc()
+        sys.stderr.flush()
+        os._exit(1)
     return 0
 
 
