@@ -32,8 +32,8 @@ LOG_TAIL_LINES = 10
 # A container is judged this long after its start at the earliest, so that
 # one that dies at once is not taken for one that runs.
 SETTLE_SECONDS = 0.05
-# A start the engine answers with a server error is asked again for this
-# long (see _server_error_may_pass).
+# A start or removal the engine answers with a server error is asked again
+# for this long (see _server_error_may_pass).
 SERVER_ERROR_SECONDS = 3
 
 
@@ -174,11 +174,11 @@ class DockerContainer(
 
     @staticmethod
     def _server_error_may_pass(progress, exc):
-        """Whether a server error is asked again: an engine that stops
-        fails what is under way (e.g. "failed to update store for object
-        type *libnetwork.endpoint") while it still answers pings, so the
-        request is repeated for SERVER_ERROR_SECONDS before the error is
-        taken for a refusal."""
+        """Whether a server error of a start or a removal is asked again:
+        an engine that stops fails what is under way (e.g. "failed to
+        update store for object type *libnetwork.endpoint") while it still
+        answers pings, so the request is repeated for SERVER_ERROR_SECONDS
+        before the error is taken for a refusal."""
         if not exc.is_server_error():
             return False
         now = time.monotonic()
@@ -364,6 +364,10 @@ class DockerContainer(
             except Exception as exc:
                 if self.client_plugin().is_conflict(exc):
                     return False  # removal already in progress
+                if isinstance(
+                    exc, docker_errors.APIError
+                ) and self._server_error_may_pass(progress, exc):
+                    return False  # asked again at the next poll
                 raise
         return True
 
