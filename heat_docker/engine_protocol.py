@@ -16,6 +16,8 @@ IDLE_ENV = 'HEAT_DOCKER_ENGINE_IDLE_TIMEOUT'
 IDLE_SECONDS = 600
 
 SOCKET = 'engine.sock'
+# Where the engine takes whole commands to run (heat_docker.cli.in_engine).
+COMMAND_SOCKET = 'commands.sock'
 # Held (flock) by the running engine for its whole life.
 LOCK = 'engine.lock'
 # Held by a command while it starts an engine, so that racing commands

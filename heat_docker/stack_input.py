@@ -14,12 +14,12 @@ import pathlib
 import urllib.parse
 
 
-def resolved(path):
+def resolved(path, cwd):
     """``path`` as heatclient would resolve it in the command's working
-    directory: an absolute path, or a URL as it is."""
+    directory ``cwd``: an absolute path, or a URL as it is."""
     if path is None or urllib.parse.urlparse(path).scheme:
         return path
-    return str(pathlib.Path(path).resolve())
+    return str(pathlib.Path(cwd, path).resolve())
 
 
 def fields(

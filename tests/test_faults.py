@@ -2,6 +2,7 @@
 and a retry or a delete then leaves nothing behind."""
 
 import errno
+import json
 import os
 import shutil
 import signal
@@ -22,7 +23,6 @@ from test_cli import delete_stack
 from test_cli import failed
 from test_cli import owned_containers
 from test_cli import run
-from test_cli import stack_status
 from test_cli import succeeded
 import yaml
 
@@ -62,8 +62,9 @@ def _background(state, docker_host, *args):
 
 def _engine_killed_when(state, docker_host, until, *args):
     """Start ``heat-docker ARGS``; SIGKILL the engine it talks to once
-    ``until()`` holds. The command, still waiting, meets a new engine:
-    its stderr and exit status."""
+    ``until()`` holds: its stderr and exit status. A command that started
+    the engine runs where it was typed: still waiting, it meets a new
+    engine. One that a running engine took ends, and says so."""
     process = _background(state, docker_host, *args)
     deadline = time.monotonic() + 60
     while not until():
@@ -75,20 +76,34 @@ def _engine_killed_when(state, docker_host, until, *args):
     return process.returncode, err
 
 
+def _failed_with(state, docker_host, name, reason):
+    """The stack's status and reason, as the next engine left them."""
+    shown = run(
+        state,
+        *('stack', 'show', name, '-f', 'json'),
+        docker_host=docker_host,
+    )
+    stack = json.loads(succeeded(shown))
+    assert reason in stack['stack_status_reason']
+    return stack['stack_status']
+
+
 def test_engine_killed_mid_create_then_delete_leaves_nothing(
     tmp_path, api, docker_host
 ):
     name = 'fault-%s' % uuid.uuid4().hex[:8]
     state = tmp_path / 'state'
     create = ['stack', 'create', name, '-t', _template(tmp_path, 6), '--wait']
+    # The first command: it starts the engine, and waits where it runs.
     code, err = _engine_killed_when(
         state, docker_host, lambda: owned_containers(api, name), *create
     )
     # The next engine fails what the dead one left in progress.
+    reason = 'Engine went down during stack CREATE'
     assert code == 1
     assert 'Stack %s CREATE_FAILED' % name in err
-    assert 'Engine went down during stack CREATE' in err
-    assert stack_status(state, name, docker_host) == 'CREATE_FAILED'
+    assert reason in err
+    assert _failed_with(state, docker_host, name, reason) == 'CREATE_FAILED'
     delete_stack(state, name, docker_host)
     assert owned_containers(api, name) == []
 
@@ -115,11 +130,14 @@ def test_engine_killed_mid_delete_then_delete_leaves_nothing(
         )
 
     delete = ['stack', 'delete', name, '--yes', '--wait']
+    # Run in the engine, the command ends with it.
     code, err = _engine_killed_when(
         state, docker_host, stop_signal_sent, *delete
     )
     assert code == 1
-    assert 'Engine went down during stack DELETE' in err
+    assert 'stopped before the command ended' in err
+    reason = 'Engine went down during stack DELETE'
+    assert _failed_with(state, docker_host, name, reason) == 'DELETE_FAILED'
     assert owned_containers(api, name), 'the delete ended before the kill'
     deleted = delete_stack(state, name, docker_host)
     assert 'DELETE_COMPLETE' in deleted.stderr

@@ -142,3 +142,64 @@ def test_executor_threads_are_added_only_when_idle_ones_cannot_take_work(
         assert executor.num_workers == 4
     finally:
         executor.shutdown()
+
+
+def test_resources_take_turns_in_order_until_their_first_wait(heat):
+    """At most SLOTS checks run up to their first wait (Heat's
+    ``TaskRunner._sleep``, patched), in the order they came; turns held
+    past LONGEST_WAIT_SECONDS with no one admitted let the others go on."""
+    import threading
+    import time
+
+    from heat.engine import scheduler
+    from heat.engine import worker
+
+    from heat_docker.standalone import admission
+
+    patched = worker.WorkerService.check_resource
+    assert patched.__code__.co_name == 'check_resource_in_turn'
+    turns = admission.TURNS
+    order, running, most, turned = [], [], [0], []
+    lock = threading.Lock()
+
+    def check(name):
+        """One resource's check: its work in its turn, then its polls."""
+        turned.append(turns.holding())
+        with lock:
+            order.append(name)
+            running.append(name)
+            most[0] = max(most[0], len(running))
+        time.sleep(0.05)
+        with lock:
+            running.remove(name)
+        scheduler.TaskRunner._sleep(None, 0)  # the first wait
+        turned.append(turns.holding())
+        time.sleep(0.2)
+
+    threads = []
+    for name in range(6):
+        threads.append(threading.Thread(target=turns.run, args=(check, name)))
+        threads[-1].start()
+        time.sleep(0.01)  # they come in this order
+    for thread in threads:
+        thread.join(10)
+    assert order == list(range(6))
+    assert most[0] == admission.SLOTS
+    assert turned.count(True) == turned.count(False) == 6
+
+    slow = admission.Turns(slots=1, longest_wait=0.2)
+    held, release = threading.Event(), threading.Event()
+
+    def pull():
+        held.set()
+        release.wait(10)
+
+    holder = threading.Thread(target=slow.run, args=(pull,))
+    holder.start()
+    held.wait(10)
+    began = time.monotonic()
+    slow.run(lambda: None)
+    waited = time.monotonic() - began
+    release.set()
+    holder.join(10)
+    assert 0.15 < waited < 2

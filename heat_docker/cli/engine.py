@@ -99,16 +99,22 @@ def _control_error(status, data):
 class Engine:
     """The engine of a state directory, as a command sees it."""
 
-    def __init__(self, state_dir, stderr=sys.stderr):
+    def __init__(self, state_dir, stderr=sys.stderr, interrupted=None):
+        """``interrupted``, for a command the engine runs itself: an event
+        set at the user's Ctrl-C, raised as KeyboardInterrupt at the next
+        request. That engine answers already; none is started."""
         self.state_dir = os.path.abspath(state_dir)
         self.socket = os.path.join(self.state_dir, protocol.SOCKET)
         self.stderr = stderr
+        self.interrupted = interrupted
         self._connection = None
-        self._ready = False
+        self._ready = interrupted is not None
 
     # Requests.
 
     def _send(self, method, path, body=None, headers=None):
+        if self.interrupted is not None and self.interrupted.is_set():
+            raise KeyboardInterrupt
         if self._connection is None:
             self._connection = _UnixConnection(self.socket)
         headers = dict(headers or {})

@@ -9,8 +9,6 @@ commands costs a second. Where a flag needs what only heatclient does
 arguments to heatclient's own implementation.
 """
 
-import sys
-
 from heat_docker import stack_input
 from heat_docker.cli import engine as engine_api
 from heat_docker.cli.common import LIST_COLUMNS
@@ -36,9 +34,9 @@ def _stack_fields(app, parsed_args, hook, existing=False):
     fields = app.engine.control(
         'stack-input',
         {
-            'template': stack_input.resolved(parsed_args.template),
+            'template': stack_input.resolved(parsed_args.template, app.cwd),
             'environment': [
-                stack_input.resolved(path)
+                stack_input.resolved(path, app.cwd)
                 for path in parsed_args.environment or ()
             ],
             'parameters': parsed_args.parameter or [],
@@ -277,15 +275,10 @@ class DeleteStack(Command):
         return parser
 
     def take_action(self, parsed_args):
-        if not parsed_args.yes and sys.stdin.isatty():
-            try:
-                answer = input(
-                    'Are you sure you want to delete this stack(s) [y/N]? '
-                )
-            except (EOFError, KeyboardInterrupt):
-                return
-            if not answer.lower().startswith('y'):
-                return
+        if not parsed_args.yes and not self.app.confirm(
+            'Are you sure you want to delete this stack(s) [y/N]? '
+        ):
+            return
         failures = 0
         waiting = []
         # As heatclient's: what failed for each stack goes to stdout, the

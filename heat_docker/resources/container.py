@@ -131,8 +131,13 @@ class DockerContainer(
         return progress
 
     def check_create_complete(self, progress):
-        if progress.started is None:
+        # The start is sent from the first poll: Heat's work for the next
+        # resources goes on while Docker starts this one.
+        if self.resource_id is None:
             self._connect_and_create(progress)
+            return False
+        if progress.started is None:
+            self._start(progress)
             return False
         if time.monotonic() < progress.started + SETTLE_SECONDS:
             return False
@@ -142,7 +147,7 @@ class DockerContainer(
             return self._unanswered(progress, exc)
 
     def _connect_and_create(self, progress):
-        """Create and start the container once its engine answers."""
+        """Create the container once its engine answers."""
         values = self.create_values()
         self._check_policy(values, self._endpoint())
         try:
@@ -155,12 +160,21 @@ class DockerContainer(
             # Restored from a snapshot: its images go with the stack.
             self.data_set(SNAPSHOT_DATA, values['image'])
         try:
-            if self.resource_id is None:
-                self._create_container(client, values)
-            # A container created just before its engine stopped answering
-            # is started once it answers again.
-            client.start(self.resource_id)
+            self._create_container(client, values)
         except UNANSWERED as exc:
+            self._unanswered(progress, exc)
+        except docker_errors.APIError as exc:
+            if not self.client_plugin().met_engine_stopping(client, exc):
+                raise
+            self._unanswered(progress, exc)
+
+    def _start(self, progress):
+        """Start the container; one created just before its engine stopped
+        answering is started once it answers again."""
+        try:
+            client = self._client()
+            client.start(self.resource_id)
+        except (docker_client.EndpointUnavailable, *UNANSWERED) as exc:
             self._unanswered(progress, exc)
             return
         except docker_errors.APIError as exc:
@@ -169,7 +183,9 @@ class DockerContainer(
             ) or self._server_error_may_pass(progress, exc):
                 self._unanswered(progress, exc)
                 return
-            raise self._start_refused(client, values, exc) from exc
+            raise self._start_refused(
+                client, self.create_values(), exc
+            ) from exc
         progress.started = time.monotonic()
 
     @staticmethod

@@ -33,6 +33,7 @@ import urllib.parse
 from wsgiref import simple_server
 
 from heat_docker import engine_protocol as protocol
+from heat_docker.standalone import commands
 from heat_docker.standalone import sqlite
 
 LOOPBACK = '127.0.0.1'
@@ -174,14 +175,30 @@ class Engine:
         path = environ.get('PATH_INFO', '')
         if path.startswith(protocol.CONTROL_PATH):
             return self._control(environ, path, start_response)
+        with self.serving():
+            return list(self.api(environ, start_response))
+
+    @contextlib.contextmanager
+    def serving(self):
+        """A request, or a command run here, in progress: the engine does
+        not exit meanwhile."""
         with self._lock:
             self._in_flight += 1
         try:
-            return list(self.api(environ, start_response))
+            yield
         finally:
             with self._lock:
                 self._in_flight -= 1
                 self._last_request = time.monotonic()
+
+    def refuses_commands(self, settings_digest):
+        """Why a command with ``settings_digest`` must run where it was
+        typed, or None: it runs here if it is this engine's."""
+        if self.retiring or self.stopping.is_set():
+            return 'the engine is ending'
+        if settings_digest != self.digest:
+            return 'the engine has other settings or code'
+        return None
 
     def status(self):
         return {
@@ -367,7 +384,10 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
         heat_api(state_dir),
         protocol.idle_seconds() if idle else float('inf'),
     )
-    servers = [_serve_unix(engine, state_dir)]
+    servers = [
+        _serve_unix(engine, state_dir),
+        commands.serve(engine, state_dir),
+    ]
     if port is not None:
         servers.append(tcp_server(engine, port))
     for server in servers:
@@ -396,8 +416,9 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
             server.server_close()
         # Gone with the state directory, if someone removed that: the
         # engine must still stop.
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(os.path.join(state_dir, protocol.SOCKET))
+        for name in (protocol.SOCKET, protocol.COMMAND_SOCKET):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(os.path.join(state_dir, name))
         # Heat's stop waits for its RPC server's worker threads, and has
         # been seen to wait for ever for one already gone; it fails, and
         # leaves its periodic tasks' threads running, when the database

@@ -1,0 +1,170 @@
+"""Commands run in the warm engine (its side of heat_docker.cli.in_engine).
+
+A command connects to :data:`engine_protocol.COMMAND_SOCKET` and sends one
+JSON line: ``argv`` (without ``--state-dir``), ``cwd``, its
+``settings_digest`` and ``stdin_tty``. The engine answers in JSON lines:
+``{"local": why}`` when the command must run where it was typed, else
+``{"began": true}``, then the command's output as ``{"out": text}`` and
+``{"err": text}``, and ``{"exit": status}``. A line the command sends
+after its own is its user's Ctrl-C.
+
+Only heat-docker's own stack commands (:mod:`heat_docker.cli.stacks`) run
+here, each in the thread that took it, with the same cliff application as
+the command's. Their output, and whatever their thread writes to
+``sys.stdout`` and ``sys.stderr`` (argparse's usage and errors), goes to
+their user.
+"""
+
+import contextlib
+import json
+import logging
+import os
+import socketserver
+import sys
+import threading
+import types
+
+from heat_docker import engine_protocol as protocol
+
+_threads = threading.local()
+
+
+class _Routed:
+    """The engine's sys.stdout or sys.stderr: a command's thread writes to
+    its user, any other thread where the stream went before."""
+
+    def __init__(self, name, before):
+        self._name = name
+        self._before = before
+
+    def _target(self):
+        return getattr(_threads, self._name, None) or self._before
+
+    def write(self, text):
+        return self._target().write(text)
+
+    def __getattr__(self, name):
+        return getattr(self._target(), name)
+
+
+class _Replies:
+    """The answer to one command: JSON lines on its connection."""
+
+    def __init__(self, wfile):
+        self._wfile = wfile
+        self._lock = threading.Lock()
+
+    def send(self, **reply):
+        line = json.dumps(reply).encode() + b'\n'
+        with self._lock:
+            self._wfile.write(line)
+            self._wfile.flush()
+
+    def stream(self, kind):
+        replies = self
+
+        class Stream:
+            encoding = 'utf-8'
+            closed = False
+
+            def write(self, text):
+                if text:
+                    replies.send(**{kind: text})
+                return len(text)
+
+            def flush(self):
+                pass
+
+            def isatty(self):
+                return False
+
+        return Stream()
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        try:
+            request = json.loads(self.rfile.readline())
+        except ValueError:
+            return
+        replies = _Replies(self.wfile)
+        engine = self.server.engine
+        why = engine.refuses_commands(request.get('settings_digest'))
+        if why:
+            replies.send(local=why)
+            return
+        with engine.serving():
+            try:
+                run_command(
+                    engine.heat.state_dir, request, replies, self.rfile
+                )
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the user went
+
+
+def run_command(state_dir, request, replies, user):
+    """Run the command of ``request`` on ``state_dir``, answering on
+    ``replies``; a line from ``user`` (the connection) interrupts it."""
+    from heat_docker.cli import app as cli_app
+    from heat_docker.cli import stacks
+
+    run = types.SimpleNamespace(
+        interrupted=threading.Event(),
+        stdin_tty=bool(request.get('stdin_tty')),
+        cwd=request['cwd'],
+    )
+    application = cli_app.HeatDockerApp(
+        stdout=replies.stream('out'),
+        stderr=replies.stream('err'),
+        in_engine=run,
+    )
+    argv = request['argv']
+    try:
+        command = application.command_manager.find_command(argv)[0]
+    except ValueError:
+        command = None
+    if command not in stacks.COMMANDS.values():
+        replies.send(local='not one of its own stack commands')
+        return
+    replies.send(began=True)
+
+    def watch():
+        with contextlib.suppress(OSError, ValueError):
+            if user.readline():
+                run.interrupted.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    _threads.stdout, _threads.stderr = application.stdout, application.stderr
+    try:
+        status = application.run(['--state-dir', state_dir, *argv])
+    except cli_app.RunHere as exc:
+        replies.send(local=str(exc))
+        return
+    except SystemExit as exc:  # argparse's, after its message
+        status = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        _threads.stdout = _threads.stderr = None
+    replies.send(exit=status)
+
+
+def serve(engine, state_dir):
+    """Take commands on the state directory's command socket; the server,
+    whose ``serve_forever`` the caller runs."""
+    if not isinstance(sys.stdout, _Routed):
+        sys.stdout = _Routed('stdout', sys.stdout)
+        sys.stderr = _Routed('stderr', sys.stderr)
+        # What cliff would log on the user's console (a command's errors).
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter('%(message)s'))
+        log = logging.getLogger('heat-docker')
+        log.addHandler(console)
+        log.setLevel(logging.WARNING)
+        log.propagate = False
+    path = os.path.join(state_dir, protocol.COMMAND_SOCKET)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)  # left by a dead engine; its lock says so
+    server = socketserver.ThreadingUnixStreamServer(path, _Handler)
+    server.daemon_threads = True
+    os.chmod(path, 0o600)
+    server.engine = engine
+    return server

@@ -1,0 +1,176 @@
+"""Commands whose output goes to files or pipes run in the warm engine;
+on a terminal, or when they must ask the user, where they were typed.
+
+Which side ran a command is read from Python's own import log
+(``-X importtime``) of the command's process: run in the engine, it never
+imports cliff.
+"""
+
+import json
+import os
+import pty
+import subprocess
+import sys
+
+from conftest import IMAGE
+import pytest
+from test_cli import TIMEOUT
+from test_cli import command
+from test_cli import owned_containers
+from test_cli import succeeded
+
+TEMPLATE = (
+    """
+heat_template_version: 2021-04-16
+resources:
+  web:
+    type: DockerInc::Docker::Container
+    properties:
+      image: %s
+      cmd: [sh, -c, "exec sleep 1000"]
+      init: true
+"""
+    % IMAGE
+)
+
+
+def _imports_cliff(import_log):
+    return any(
+        line.startswith('import time:') and line.rstrip().endswith(' cliff')
+        for line in import_log.splitlines()
+    )
+
+
+def _piped(state_dir, docker_host, *args, stdin=None):
+    """The command with its output piped; (result, whether its own
+    process imported cliff)."""
+    argv, env = command(state_dir, *args, docker_host=docker_host)
+    result = subprocess.run(
+        [sys.executable, '-X', 'importtime', *argv],
+        capture_output=True,
+        text=True,
+        env=env,
+        stdin=stdin,
+        timeout=TIMEOUT,
+    )
+    return result, _imports_cliff(result.stderr)
+
+
+def _without_import_log(stderr):
+    return ''.join(
+        line
+        for line in stderr.splitlines(keepends=True)
+        if not line.startswith('import time:')
+    )
+
+
+def _on_terminal(state_dir, docker_host, *args):
+    """The command with stdout and stderr on a terminal: (its output,
+    whether it imported cliff)."""
+    argv, env = command(state_dir, *args, docker_host=docker_host)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, '-X', 'importtime', *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=follower,
+        env={**env, 'COLUMNS': '200'},
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's last writer closed it
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(TIMEOUT) == 0
+    text = b''.join(chunks).decode().replace('\r\n', '\n')
+    return _without_import_log(text), _imports_cliff(text)
+
+
+@pytest.fixture
+def stack(tmp_path, docker_host, api):
+    """A stack of one container, made by a piped ``stack create --wait``
+    run in the engine; its name."""
+    template = tmp_path / 'web.yaml'
+    template.write_text(TEMPLATE)
+    state = tmp_path / 'state'
+    # The first command starts the engine, where it runs.
+    argv, env = command(state, 'engine', 'start', docker_host=docker_host)
+    succeeded(
+        subprocess.run(
+            argv, capture_output=True, text=True, env=env, timeout=TIMEOUT
+        )
+    )
+    created, cliff = _piped(
+        state,
+        docker_host,
+        *('stack', 'create', 'web', '-t', template, '--wait'),
+    )
+    succeeded(created)
+    assert not cliff, 'the create ran in the command, not the engine'
+    assert 'CREATE_COMPLETE' in created.stdout
+    assert '[web]: CREATE_COMPLETE' in created.stderr
+    yield 'web'
+    for container in owned_containers(api, 'web'):
+        api.remove_container(container['Id'], force=True)
+
+
+def test_piped_commands_run_in_the_engine_as_on_a_terminal(
+    stack, tmp_path, docker_host
+):
+    state = tmp_path / 'state'
+    for args in (
+        ('stack', 'show', stack, '-f', 'json'),
+        ('stack', 'list', '-f', 'json'),
+        ('stack', 'list', '-f', 'value', '-c', 'Stack Name'),
+    ):
+        piped, cliff = _piped(state, docker_host, *args)
+        assert not cliff, args
+        shown, cliff = _on_terminal(state, docker_host, *args)
+        assert cliff, args
+        assert succeeded(piped) == shown, args
+        if args[-2:] == ('-f', 'json'):
+            json.loads(shown)
+
+    # argparse's errors and heatclient's commands: the same words.
+    for args in (('stack', 'create'), ('stack', 'nonsense')):
+        engine, _ = _piped(state, docker_host, *args)
+        here, _ = _piped(state, docker_host, '-q', *args)
+        assert engine.returncode == here.returncode == 2, args
+        assert _without_import_log(engine.stderr) == _without_import_log(
+            here.stderr
+        )
+    resources, cliff = _piped(
+        state, docker_host, 'stack', 'resource', 'list', stack, '-f', 'json'
+    )
+    assert cliff, "heatclient's commands run where they were typed"
+    (web,) = json.loads(succeeded(resources))
+    assert web['resource_status'] == 'CREATE_COMPLETE'
+
+
+def test_delete_asks_on_a_terminal_before_it_deletes(
+    stack, tmp_path, docker_host, api
+):
+    state = tmp_path / 'state'
+    for answer, kept in ((b'n\n', True), (b'y\n', False)):
+        leader, follower = pty.openpty()
+        os.write(leader, answer)
+        try:
+            deleted, cliff = _piped(
+                state,
+                docker_host,
+                *('stack', 'delete', stack, '--wait'),
+                stdin=follower,
+            )
+        finally:
+            os.close(follower)
+            os.close(leader)
+        assert cliff, 'the question is asked where the command was typed'
+        assert 'Are you sure' in succeeded(deleted)
+        assert bool(owned_containers(api, stack)) == kept
+    assert '[%s]: DELETE_COMPLETE' % stack in deleted.stderr
