@@ -281,9 +281,18 @@ def test_a_waiting_command_is_answered_when_the_action_ends(
     update = engine.action_state(stack_id, 'UPDATE', None, last['id'], 0.2)
     assert (update['ended'], update['status']) == (False, None)
 
+    # A deleted stack: its row says DELETE_COMPLETE until Heat purges it
+    # (after the delete ends), then it is gone.
     delete_stack(state, name, docker_host)
-    gone = engine.action_state(stack_id, 'DELETE', None, last['id'], 5)
-    assert (gone['ended'], gone['status']) == (True, None)
+    deadline = time.monotonic() + 30
+    while True:
+        gone = engine.action_state(stack_id, 'DELETE', None, last['id'], 5)
+        assert gone['ended']
+        if gone['status'] is None:
+            break
+        assert gone['status'] == 'DELETE_COMPLETE'
+        assert time.monotonic() < deadline, 'the stack was never purged'
+        time.sleep(0.05)
 
 
 def test_an_engine_whose_state_directory_was_removed_still_stops(

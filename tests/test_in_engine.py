@@ -12,26 +12,12 @@ import pty
 import subprocess
 import sys
 
-from conftest import IMAGE
 import pytest
+from test_cli import GREETER
 from test_cli import TIMEOUT
 from test_cli import command
 from test_cli import owned_containers
 from test_cli import succeeded
-
-TEMPLATE = (
-    """
-heat_template_version: 2021-04-16
-resources:
-  web:
-    type: DockerInc::Docker::Container
-    properties:
-      image: %s
-      cmd: [sh, -c, "exec sleep 1000"]
-      init: true
-"""
-    % IMAGE
-)
 
 
 def _imports_cliff(import_log):
@@ -97,7 +83,7 @@ def stack(tmp_path, docker_host, api):
     """A stack of one container, made by a piped ``stack create --wait``
     run in the engine; its name."""
     template = tmp_path / 'web.yaml'
-    template.write_text(TEMPLATE)
+    template.write_text(GREETER)
     state = tmp_path / 'state'
     # The first command starts the engine, where it runs.
     argv, env = command(state, 'engine', 'start', docker_host=docker_host)
