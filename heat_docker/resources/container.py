@@ -243,7 +243,11 @@ class DockerContainer(
         self._check_api_version(values, client.api_version)
         self._check_host(client, values)
         self._check_references(client, values)
-        self._ensure_image(client, values)
+        if self._pull_policy(values) == cspec.PULL_ALWAYS or self._confined():
+            # Pulled, or its owner checked, before the create; otherwise
+            # the image is looked at only if the create misses it, as the
+            # docker CLI does (a request less per container).
+            self._ensure_image(client, values)
         name = values['name']
         body, extra_networks = cspec.expand(
             values, self._labels(name), client.api_version
@@ -255,41 +259,56 @@ class DockerContainer(
         try:
             created = client.create_container_from_config(body, name=name)
         except docker_errors.APIError as exc:
-            if self.client_plugin().met_engine_stopping(client, exc):
-                raise  # asked again once the engine answers
-            holder = None
-            if name and self.client_plugin().is_conflict(exc):
-                holder = self._name_holder(client, name)
-            if holder is not None:
-                message = self._name_taken(name, holder)
-                raise self._invalid('name', message) from exc
-            raise ContainerFailed(
-                _(
-                    'Docker engine %(endpoint)s refused to create the '
-                    'container: %(reason)s'
-                )
-                % {
-                    'endpoint': self._endpoint(),
-                    'reason': exc.explanation or exc,
-                }
-            ) from exc
+            if not (
+                self.client_plugin().is_not_found(exc)
+                and self._ensure_image(client, values)
+            ):
+                self._create_refused(client, name, exc)
+            try:
+                created = client.create_container_from_config(body, name=name)
+            except docker_errors.APIError as again:
+                self._create_refused(client, name, again)
         self.resource_id_set(created['Id'])
         for network, endpoint_config in extra_networks.items():
             self.client_plugin().connect(
                 client, self.resource_id, network, endpoint_config
             )
 
-    def _ensure_image(self, client, values):
-        image = values['image']
-        pull = (
+    def _create_refused(self, client, name, exc):
+        """Raise why the engine refused the create; ``exc`` itself when the
+        engine is stopping (asked again once it answers)."""
+        if self.client_plugin().met_engine_stopping(client, exc):
+            raise exc
+        holder = None
+        if name and self.client_plugin().is_conflict(exc):
+            holder = self._name_holder(client, name)
+        if holder is not None:
+            message = self._name_taken(name, holder)
+            raise self._invalid('name', message) from exc
+        raise ContainerFailed(
+            _(
+                'Docker engine %(endpoint)s refused to create the '
+                'container: %(reason)s'
+            )
+            % {'endpoint': self._endpoint(), 'reason': exc.explanation or exc}
+        ) from exc
+
+    @staticmethod
+    def _pull_policy(values):
+        return (
             values['image_pull_policy']
             or cfg.CONF[config.GROUP].default_pull_policy
         )
+
+    def _ensure_image(self, client, values):
+        """Pull the image if the policy asks for it: whether it pulled."""
+        image = values['image']
+        pull = self._pull_policy(values)
         by_id = cspec.is_image_id(image)
         if pull != cspec.PULL_ALWAYS or by_id:
             try:
                 self._check_image_owner(client.inspect_image(image), image)
-                return
+                return False
             except Exception as exc:
                 self.client_plugin().ignore_not_found(exc)
             if by_id:
@@ -322,6 +341,7 @@ class DockerContainer(
                 _('Pulling image %(image)s failed: %(error)s')
                 % {'image': image, 'error': exc.explanation or exc}
             ) from exc
+        return True
 
     def _logs_tail(self, client):
         text = client.logs(self.resource_id, tail=LOG_TAIL_LINES)
