@@ -25,6 +25,7 @@ import sys
 from heat_docker import engine_protocol as protocol
 
 STATE_DIR_OPTION = '--state-dir'
+SIGPIPE_EXIT = 141  # cliff's, for a reader that went
 
 
 def _split(argv):
@@ -108,11 +109,19 @@ def _relay(sock, state_dir):
             return None
         if 'began' in reply:
             began = True
-        elif 'out' in reply:
-            sys.stdout.write(reply['out'])
-            sys.stdout.flush()
-        elif 'err' in reply:
-            sys.stderr.write(reply['err'])
-            sys.stderr.flush()
+        elif 'out' in reply or 'err' in reply:
+            stream, text = (
+                (sys.stdout, reply['out'])
+                if 'out' in reply
+                else (sys.stderr, reply['err'])
+            )
+            try:
+                stream.write(text)
+                stream.flush()
+            except BrokenPipeError:
+                # As cliff: a reader that went (| head) ends the command;
+                # closing the connection ends it in the engine too.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+                return SIGPIPE_EXIT
         else:
             return reply['exit']

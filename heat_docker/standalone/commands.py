@@ -22,9 +22,14 @@ import os
 import socketserver
 import sys
 import threading
+import traceback
 import types
 
+from oslo_log import log as oslo_logging
+
 from heat_docker import engine_protocol as protocol
+
+LOG = oslo_logging.getLogger(__name__)
 
 _threads = threading.local()
 
@@ -142,6 +147,10 @@ def run_command(state_dir, request, replies, user):
         return
     except SystemExit as exc:  # argparse's, after its message
         status = exc.code if isinstance(exc.code, int) else 1
+    except Exception:  # a bug: told to the user, and in the engine's log
+        LOG.exception('The command %s failed', argv)
+        replies.send(err=traceback.format_exc())
+        status = 1
     finally:
         _threads.stdout = _threads.stderr = None
     replies.send(exit=status)
