@@ -160,3 +160,25 @@ def test_delete_asks_on_a_terminal_before_it_deletes(
         assert 'Are you sure' in succeeded(deleted)
         assert bool(owned_containers(api, stack)) == kept
     assert '[%s]: DELETE_COMPLETE' % stack in deleted.stderr
+
+
+def test_a_reader_of_the_first_line_alone_does_not_fail_the_command(
+    stack, tmp_path, docker_host
+):
+    """``heat-docker stack show NAME -f value | head -1``: the output comes
+    in one piece, as cliff's does, even with Python's output unbuffered."""
+    argv, env = command(
+        tmp_path / 'state',
+        *('stack', 'show', stack, '-f', 'value'),
+        docker_host=docker_host,
+    )
+    process = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**env, 'PYTHONUNBUFFERED': '1'},
+    )
+    assert process.stdout.readline()
+    process.stdout.close()
+    _out, err = process.communicate(timeout=TIMEOUT)
+    assert process.returncode == 0, err

@@ -117,11 +117,22 @@ def _relay(sock, state_dir):
             )
             try:
                 stream.write(text)
-                stream.flush()
+                if stream is sys.stderr:  # the progress, as it comes
+                    stream.flush()
             except BrokenPipeError:
-                # As cliff: a reader that went (| head) ends the command;
-                # closing the connection ends it in the engine too.
-                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
-                return SIGPIPE_EXIT
+                return _reader_went(stream)
         else:
+            try:
+                sys.stdout.flush()
+            except BrokenPipeError:
+                return _reader_went(sys.stdout)
             return reply['exit']
+
+
+def _reader_went(stream):
+    """As cliff: a reader that went (``| head``) ends the command, and
+    closing the connection ends it in the engine too. (The output is
+    written when Python's buffer fills or at the end, as cliff's is, so
+    a reader that wants only its first lines does not make it fail.)"""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+    return SIGPIPE_EXIT

@@ -53,11 +53,17 @@ class _Routed:
 
 
 class _Replies:
-    """The answer to one command: JSON lines on its connection."""
+    """The answer to one command: JSON lines on its connection. Its
+    output is sent when flushed or at the end, in one piece, as cliff's
+    leaves a buffered stdout; what goes to stderr (the progress) at once.
+    """
 
     def __init__(self, wfile):
         self._wfile = wfile
         self._lock = threading.Lock()
+        self._out = []
+        self.out = self._stream(self._out.append, self._send_out)
+        self.err = self._stream(lambda text: self.send(err=text), None)
 
     def send(self, **reply):
         line = json.dumps(reply).encode() + b'\n'
@@ -65,20 +71,30 @@ class _Replies:
             self._wfile.write(line)
             self._wfile.flush()
 
-    def stream(self, kind):
-        replies = self
+    def _send_out(self):
+        if self._out:
+            text = ''.join(self._out)
+            self._out.clear()
+            self.send(out=text)
 
+    def end(self, status):
+        self._send_out()
+        self.send(exit=status)
+
+    @staticmethod
+    def _stream(write, flush):
         class Stream:
             encoding = 'utf-8'
             closed = False
 
             def write(self, text):
                 if text:
-                    replies.send(**{kind: text})
+                    write(text)
                 return len(text)
 
             def flush(self):
-                pass
+                if flush is not None:
+                    flush()
 
             def isatty(self):
                 return False
@@ -119,8 +135,8 @@ def run_command(state_dir, request, replies, user):
         cwd=request['cwd'],
     )
     application = cli_app.HeatDockerApp(
-        stdout=replies.stream('out'),
-        stderr=replies.stream('err'),
+        stdout=replies.out,
+        stderr=replies.err,
         in_engine=run,
     )
     argv = request['argv']
@@ -153,7 +169,7 @@ def run_command(state_dir, request, replies, user):
         status = 1
     finally:
         _threads.stdout = _threads.stderr = None
-    replies.send(exit=status)
+    replies.end(status)
 
 
 def serve(engine, state_dir):
