@@ -127,16 +127,11 @@ class HeatDockerApp(app.App):
             super().configure_logging()
 
     def initialize_app(self, argv):
-        if self.in_engine is None:
-            self._engine = engine_api.Engine(
-                self.options.state_dir, self.stderr
-            )
-        else:
-            self._engine = engine_api.Engine(
-                self.options.state_dir,
-                self.stderr,
-                interrupted=self.in_engine.interrupted,
-            )
+        self._engine = engine_api.Engine(
+            self.options.state_dir,
+            self.stderr,
+            interrupted=getattr(self.in_engine, 'interrupted', None),
+        )
         # heatclient's commands find their client here, made when used.
         manager = self.client_manager
         app = self

@@ -161,7 +161,7 @@ class DockerContainer(
             self.data_set(SNAPSHOT_DATA, values['image'])
         try:
             self._create_container(client, values)
-        except UNANSWERED as exc:
+        except (docker_client.EndpointUnavailable, *UNANSWERED) as exc:
             self._unanswered(progress, exc)
         except docker_errors.APIError as exc:
             if not self.client_plugin().met_engine_stopping(client, exc):
@@ -275,10 +275,10 @@ class DockerContainer(
             )
 
     def _create_refused(self, client, name, exc):
-        """Raise why the engine refused the create; ``exc`` itself when the
-        engine is stopping (asked again once it answers)."""
+        """Raise why the engine refused the create (EndpointUnavailable when
+        it is stopping: asked again once it answers)."""
         if self.client_plugin().met_engine_stopping(client, exc):
-            raise exc
+            raise docker_client.EndpointUnavailable(str(exc)) from exc
         holder = None
         if name and self.client_plugin().is_conflict(exc):
             holder = self._name_holder(client, name)

@@ -18,7 +18,6 @@ their user.
 import contextlib
 import json
 import logging
-import os
 import socketserver
 import sys
 import threading
@@ -26,8 +25,6 @@ import traceback
 import types
 
 from oslo_log import log as oslo_logging
-
-from heat_docker import engine_protocol as protocol
 
 LOG = oslo_logging.getLogger(__name__)
 
@@ -102,7 +99,7 @@ class _Replies:
         return Stream()
 
 
-class _Handler(socketserver.StreamRequestHandler):
+class Handler(socketserver.StreamRequestHandler):
     def handle(self):
         try:
             request = json.loads(self.rfile.readline())
@@ -172,24 +169,24 @@ def run_command(state_dir, request, replies, user):
     replies.end(status)
 
 
-def serve(engine, state_dir):
-    """Take commands on the state directory's command socket; the server,
-    whose ``serve_forever`` the caller runs."""
-    if not isinstance(sys.stdout, _Routed):
-        sys.stdout = _Routed('stdout', sys.stdout)
-        sys.stderr = _Routed('stderr', sys.stderr)
-        # What cliff would log on the user's console (a command's errors).
-        console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter('%(message)s'))
-        log = logging.getLogger('heat-docker')
-        log.addHandler(console)
-        log.setLevel(logging.WARNING)
-        log.propagate = False
-    path = os.path.join(state_dir, protocol.COMMAND_SOCKET)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)  # left by a dead engine; its lock says so
-    server = socketserver.ThreadingUnixStreamServer(path, _Handler)
-    server.daemon_threads = True
-    os.chmod(path, 0o600)
-    server.engine = engine
-    return server
+def route_output():
+    """Make the engine's sys.stdout and sys.stderr a command's thread's,
+    and log cliff's messages (a command's errors) there, as cliff would on
+    its user's console."""
+    if isinstance(sys.stdout, _Routed):
+        return
+    sys.stdout = _Routed('stdout', sys.stdout)
+    sys.stderr = _Routed('stderr', sys.stderr)
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(logging.Formatter('%(message)s'))
+    log = logging.getLogger('heat-docker')
+    log.addHandler(console)
+    log.setLevel(logging.WARNING)
+    log.propagate = False
+
+
+class Server(socketserver.ThreadingUnixStreamServer):
+    """Takes commands for ``engine`` (set by the daemon), a thread each."""
+
+    daemon_threads = True
+    engine = None

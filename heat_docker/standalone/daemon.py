@@ -336,14 +336,27 @@ def _hold(state_dir):
     return lock
 
 
-def _serve_unix(engine, state_dir):
-    path = os.path.join(state_dir, protocol.SOCKET)
-    if os.path.exists(path):
-        os.unlink(path)  # left by a dead engine; the lock says so
-    server = _UnixServer(path, _UnixHandler)
+def _listen_unix(state_dir, name, server_class, handler):
+    """A server on the socket ``name`` of the state directory, mode 0600;
+    one left by a dead engine (the lock says so) is replaced."""
+    path = os.path.join(state_dir, name)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    server = server_class(path, handler)
     os.chmod(path, 0o600)
-    server.set_app(engine)
     return server
+
+
+def _serve_unix(engine, state_dir):
+    """heat-api and the control API; and the commands run here."""
+    api = _listen_unix(state_dir, protocol.SOCKET, _UnixServer, _UnixHandler)
+    api.set_app(engine)
+    commands.route_output()
+    command_server = _listen_unix(
+        state_dir, protocol.COMMAND_SOCKET, commands.Server, commands.Handler
+    )
+    command_server.engine = engine
+    return [api, command_server]
 
 
 def tcp_server(app, port):
@@ -384,10 +397,7 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
         heat_api(state_dir),
         protocol.idle_seconds() if idle else float('inf'),
     )
-    servers = [
-        _serve_unix(engine, state_dir),
-        commands.serve(engine, state_dir),
-    ]
+    servers = _serve_unix(engine, state_dir)
     if port is not None:
         servers.append(tcp_server(engine, port))
     for server in servers:
