@@ -25,6 +25,10 @@ def event_line(event):
 class Quiet:
     """No progress: a machine format, or no --wait."""
 
+    # How often the action's new events are read for this display, in
+    # seconds; None: never (the action's end is told without them).
+    every = None
+
     def events(self, events, stack_name):
         pass
 
@@ -33,6 +37,10 @@ class Quiet:
 
 
 class EventLines(Quiet):
+    # A log, read by people later or by tools: openstack stack create
+    # --wait polls every 5 s.
+    every = 1.0
+
     def __init__(self, stream):
         self.stream = stream
 
@@ -44,6 +52,8 @@ class EventLines(Quiet):
 
 class ResourceTable(Quiet):
     """One line per resource, redrawn in place."""
+
+    every = 0.2
 
     def __init__(self, stream):
         from rich import console

@@ -1,12 +1,17 @@
 """Waiting for a stack's action to end, showing its progress."""
 
+import math
+import time
+
 from heat_docker.cli import engine as engine_api
 from heat_docker.cli import progress
 from heat_docker.cli.common import CommandFailed
 from heat_docker.cli.common import events
 
-# While the action goes on, its events are read this often (a create of
-# 200 containers stores 400 and more); its end is told at once.
+# The engine is asked how the action stands this often; its end is told at
+# once. Its events are read as often as the progress display wants them (a
+# create of 200 containers stores 400 and more, each read through Heat's
+# API).
 PROGRESS_SECONDS = 0.2
 
 
@@ -34,6 +39,8 @@ class Waiter:
         # marker the action began at (until it has answered once, an
         # engine that died may have left it unanswered).
         before, since, progress = marker, None, None
+        every = self.show_progress.every
+        read_at = -math.inf
         try:
             while True:
                 state = engine.action_state(
@@ -41,9 +48,16 @@ class Waiter:
                 )
                 if state is not None:
                     since = state['since']
-                    if state['progress'] == progress and not state['ended']:
+                    if state['ended'] and every is None:
+                        return state['status']
+                    if not state['ended'] and (
+                        state['progress'] == progress
+                        or every is None
+                        or time.monotonic() < read_at + every
+                    ):
                         continue
                     progress = state['progress']
+                read_at = time.monotonic()
                 try:
                     found = events(
                         app=self.app, path=path, marker=marker, sort_dir='asc'
