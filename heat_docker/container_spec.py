@@ -1,18 +1,21 @@
-"""Container properties and attributes, and their Engine API translation.
+"""Container properties, and their Engine API translation.
 
 ``PROPERTIES`` is the one list of container properties; everything about a
 property (Heat schema, create body, live state, update path, API version,
 docs) derives from its entry. ``expand`` builds the create request from
-validated property values; ``attribute`` reads attributes from inspect.
+validated property values; ``live_values`` reads them back from inspect.
+The body's fields are built in ``container_api``; what inspect says of the
+container's state and attributes is read in ``container_state``.
 """
 
 import re
 
-from docker import errors as docker_errors
-from docker import types as docker_types
 from docker.utils import utils as docker_utils
 
+from heat_docker import container_api
 from heat_docker import spec
+from heat_docker.container_state import COMPLETION_MODES
+from heat_docker.container_state import RUNNING
 from heat_docker.spec import ANY
 from heat_docker.spec import BOOLEAN
 from heat_docker.spec import CONNECT
@@ -25,7 +28,6 @@ from heat_docker.spec import NUMBER
 from heat_docker.spec import RENAME
 from heat_docker.spec import STRING
 from heat_docker.spec import Allowed
-from heat_docker.spec import InvalidValue
 from heat_docker.spec import Pattern
 from heat_docker.spec import Prop
 from heat_docker.spec import Range
@@ -42,11 +44,6 @@ RESOURCE_UUID_LABEL = LABEL_PREFIX + 'resource-uuid'
 # Which Heat made it, when several share an engine (config.deployment).
 DEPLOYMENT_LABEL = LABEL_PREFIX + 'deployment'
 
-COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
-    'running',
-    'healthy',
-    'exited',
-)
 PULL_POLICIES = (PULL_MISSING, PULL_ALWAYS, PULL_NEVER) = (
     'missing',
     'always',
@@ -61,158 +58,6 @@ def is_image_id(image):
     get_resource does), which no registry can serve."""
     return bool(_IMAGE_ID.fullmatch(image))
 
-
-CAPABILITIES = (
-    'ALL',
-    'AUDIT_CONTROL',
-    'AUDIT_READ',
-    'AUDIT_WRITE',
-    'BLOCK_SUSPEND',
-    'BPF',
-    'CHECKPOINT_RESTORE',
-    'CHOWN',
-    'DAC_OVERRIDE',
-    'DAC_READ_SEARCH',
-    'FOWNER',
-    'FSETID',
-    'IPC_LOCK',
-    'IPC_OWNER',
-    'KILL',
-    'LEASE',
-    'LINUX_IMMUTABLE',
-    'MAC_ADMIN',
-    'MAC_OVERRIDE',
-    'MKNOD',
-    'NET_ADMIN',
-    'NET_BIND_SERVICE',
-    'NET_BROADCAST',
-    'NET_RAW',
-    'PERFMON',
-    'SETFCAP',
-    'SETGID',
-    'SETPCAP',
-    'SETUID',
-    'SYSLOG',
-    'SYS_ADMIN',
-    'SYS_BOOT',
-    'SYS_CHROOT',
-    'SYS_MODULE',
-    'SYS_NICE',
-    'SYS_PACCT',
-    'SYS_PTRACE',
-    'SYS_RAWIO',
-    'SYS_RESOURCE',
-    'SYS_TIME',
-    'SYS_TTY_CONFIG',
-    'WAKE_ALARM',
-)
-
-# Fields of the create body (API 1.41) that api_config and api_host_config
-# may set. The engine silently drops fields it does not know, so a misspelt
-# one is refused instead.
-CONFIG_FIELDS = frozenset(
-    (
-        'Hostname',
-        'Domainname',
-        'User',
-        'AttachStdin',
-        'AttachStdout',
-        'AttachStderr',
-        'ExposedPorts',
-        'Tty',
-        'OpenStdin',
-        'StdinOnce',
-        'Env',
-        'Cmd',
-        'Healthcheck',
-        'ArgsEscaped',
-        'Image',
-        'Volumes',
-        'WorkingDir',
-        'Entrypoint',
-        'NetworkDisabled',
-        'MacAddress',
-        'OnBuild',
-        'Labels',
-        'StopSignal',
-        'StopTimeout',
-        'Shell',
-    )
-)
-HOST_CONFIG_FIELDS = frozenset(
-    (
-        'CpuShares',
-        'Memory',
-        'CgroupParent',
-        'BlkioWeight',
-        'BlkioWeightDevice',
-        'BlkioDeviceReadBps',
-        'BlkioDeviceWriteBps',
-        'BlkioDeviceReadIOps',
-        'BlkioDeviceWriteIOps',
-        'CpuPeriod',
-        'CpuQuota',
-        'CpuRealtimePeriod',
-        'CpuRealtimeRuntime',
-        'CpusetCpus',
-        'CpusetMems',
-        'Devices',
-        'DeviceCgroupRules',
-        'DeviceRequests',
-        'KernelMemoryTCP',
-        'MemoryReservation',
-        'MemorySwap',
-        'MemorySwappiness',
-        'NanoCpus',
-        'OomKillDisable',
-        'Init',
-        'PidsLimit',
-        'Ulimits',
-        'CpuCount',
-        'CpuPercent',
-        'IOMaximumIOps',
-        'IOMaximumBandwidth',
-        'Binds',
-        'ContainerIDFile',
-        'LogConfig',
-        'NetworkMode',
-        'PortBindings',
-        'RestartPolicy',
-        'VolumeDriver',
-        'VolumesFrom',
-        'Mounts',
-        'CapAdd',
-        'CapDrop',
-        'CgroupnsMode',
-        'Dns',
-        'DnsOptions',
-        'DnsSearch',
-        'ExtraHosts',
-        'GroupAdd',
-        'IpcMode',
-        'Cgroup',
-        'Links',
-        'OomScoreAdj',
-        'PidMode',
-        'Privileged',
-        'PublishAllPorts',
-        'ReadonlyRootfs',
-        'SecurityOpt',
-        'StorageOpt',
-        'Tmpfs',
-        'UTSMode',
-        'UsernsMode',
-        'ShmSize',
-        'Sysctls',
-        'Runtime',
-        'ConsoleSize',
-        'Isolation',
-        'MaskedPaths',
-        'ReadonlyPaths',
-    )
-)
-# Heat owns the container's removal; the engine must not remove it first.
-FORBIDDEN_HOST_CONFIG_FIELDS = frozenset(('AutoRemove',))
 
 _ABSOLUTE_PATH = Pattern(r'^/.*$', 'an absolute path')
 # Also offered to template parameters as custom constraints (constraints.py).
@@ -237,233 +82,6 @@ ENDPOINT = Pattern(
 
 def _strings(description):
     return Prop(STRING, description)
-
-
-def _port_key(port):
-    port = str(port)
-    return port if '/' in port else port + '/tcp'
-
-
-def _exposed(ports):
-    return {'Config.ExposedPorts': {_port_key(p): {} for p in ports}}
-
-
-def _port_bindings(bindings):
-    converted = docker_utils.convert_port_bindings(bindings)
-    return {
-        'HostConfig.PortBindings': converted,
-        'Config.ExposedPorts': {k: {} for k in converted},
-    }
-
-
-def _published(ports):
-    bindings = {}
-    for port in ports:
-        key = '%s/%s' % (port['container_port'], port['protocol'])
-        host_port = port.get('host_port')
-        bindings.setdefault(key, []).append(
-            {
-                'HostIp': port.get('host_ip') or '',
-                'HostPort': '' if host_port is None else str(host_port),
-            }
-        )
-    return {
-        'HostConfig.PortBindings': bindings,
-        'Config.ExposedPorts': {k: {} for k in bindings},
-    }
-
-
-def _env(value):
-    if isinstance(value, dict):
-        return {
-            'Config.Env': docker_utils.format_environment(
-                {k: None if v is None else str(v) for k, v in value.items()}
-            )
-        }
-    if isinstance(value, list) and all(
-        isinstance(v, (str, type(None))) for v in value
-    ):
-        # None stands for a value not resolved yet, during validation.
-        return {'Config.Env': [v for v in value if v is not None]}
-    raise InvalidValue(
-        'env',
-        'must be a list of "KEY=value" strings or a map of names to values',
-    )
-
-
-def _volumes(value):
-    """The old contrib forms: bind maps, container paths, path triples."""
-    binds, volumes = [], {}
-    if isinstance(value, dict):
-        for key, opts in value.items():
-            if isinstance(opts, dict) and 'bind' in opts:
-                binds += docker_utils.convert_volume_binds({key: opts})
-            elif opts in ({}, None):
-                volumes[key] = {}
-            elif isinstance(opts, str):
-                binds += docker_utils.convert_volume_binds({key: opts})
-            else:
-                raise InvalidValue(
-                    'volumes',
-                    'value for %r must be {bind: PATH, ro: BOOL}, '
-                    'a container path, or {} for an anonymous volume' % key,
-                )
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, str):
-                volumes[item] = {}
-            elif isinstance(item, dict) and 'path_in_container' in item:
-                target = item['path_in_container']
-                if item.get('path_on_host'):
-                    binds.append(
-                        '%s:%s:%s'
-                        % (
-                            item['path_on_host'],
-                            target,
-                            item.get('permissions', 'rw'),
-                        )
-                    )
-                else:
-                    volumes[target] = {}
-            else:
-                raise InvalidValue(
-                    'volumes',
-                    'list items must be container paths or maps '
-                    'with path_in_container (and path_on_host, permissions)',
-                )
-    else:
-        raise InvalidValue('volumes', 'must be a map or a list')
-    for path in list(volumes) + [b.split(':')[1] for b in binds]:
-        if not path.startswith('/'):
-            raise InvalidValue('volumes', '%r is not an absolute path' % path)
-    return {'Config.Volumes': volumes, 'HostConfig.Binds': binds}
-
-
-def _devices(devices):
-    return {
-        'HostConfig.Devices': [
-            {
-                'PathOnHost': d['path_on_host'],
-                'PathInContainer': d.get('path_in_container')
-                or d['path_on_host'],
-                'CgroupPermissions': d.get('permissions') or 'rwm',
-            }
-            for d in devices
-        ]
-    }
-
-
-def _mounts(mounts):
-    result = []
-    for m in mounts:
-        args = {k: v for k, v in m.items() if v not in (None, {}, False)}
-        if 'tmpfs_size' in args:
-            args['tmpfs_size'] = spec.size_bytes(args['tmpfs_size'])
-        if args.get('type') == 'bind' and not str(
-            args.get('source', '')
-        ).startswith('/'):
-            raise InvalidValue(
-                'mounts', 'a bind mount needs an absolute host path as source'
-            )
-        try:
-            result.append(
-                docker_types.Mount(
-                    target=args.pop('target'),
-                    source=args.pop('source', None),
-                    **args,
-                )
-            )
-        except docker_errors.InvalidArgument as exc:
-            raise InvalidValue('mounts', str(exc)) from exc
-    return {'HostConfig.Mounts': result}
-
-
-def _healthcheck(check):
-    test = check['test']
-    if isinstance(test, str):
-        test = ['CMD-SHELL', test]
-    elif test and test[0] not in ('CMD', 'CMD-SHELL', 'NONE'):
-        test = ['CMD'] + list(test)
-    body = {'Test': test}
-    for key, field in (
-        ('interval', 'Interval'),
-        ('timeout', 'Timeout'),
-        ('start_period', 'StartPeriod'),
-        ('start_interval', 'StartInterval'),
-    ):
-        if check.get(key) is not None:
-            body[field] = spec.duration_ns(check[key])
-    if check.get('retries') is not None:
-        body['Retries'] = check['retries']
-    return {'Config.Healthcheck': body}
-
-
-def _networks(networks):
-    return {
-        'NetworkingConfig.EndpointsConfig': {
-            n['network']: _endpoint_config(n) for n in networks
-        }
-    }
-
-
-_DEFAULT_BRIDGE = ('', 'default', 'bridge')
-
-
-def _normalized_links(links):
-    return docker_utils.normalize_links(links) if links else None
-
-
-def _with_links(endpoints, links):
-    """Endpoint configs with ``links`` on each user-defined network.
-
-    The engine honours HostConfig.Links on the default bridge only; on a
-    user-defined network the endpoint's own Links give the same names, as
-    ``docker run --link`` does.
-    """
-    if not links:
-        return endpoints
-    return {
-        network: {**config, 'Links': links}
-        if network not in PREDEFINED_NETWORKS
-        else config
-        for network, config in endpoints.items()
-    }
-
-
-def _endpoint_config(network):
-    config = {}
-    if network.get('aliases'):
-        config['Aliases'] = network['aliases']
-    ipam = {
-        k: network[p]
-        for p, k in (
-            ('ipv4_address', 'IPv4Address'),
-            ('ipv6_address', 'IPv6Address'),
-        )
-        if network.get(p)
-    }
-    if ipam:
-        config['IPAMConfig'] = ipam
-    return config
-
-
-def _api_fields(prop, allowed, prefix, forbidden=frozenset()):
-    def expand(fields):
-        refused = sorted(set(fields) & forbidden)
-        if refused:
-            raise InvalidValue(
-                prop,
-                '%s cannot be set: Heat removes the container itself'
-                % ', '.join(refused),
-            )
-        unknown = sorted(set(fields) - allowed)
-        if unknown:
-            raise InvalidValue(
-                prop, 'unknown Engine API field(s) %s' % ', '.join(unknown)
-            )
-        return {prefix + k: v for k, v in fields.items()}
-
-    return expand
 
 
 def _size(api, description, update=spec.REPLACE, unlimited=False):
@@ -588,7 +206,7 @@ PROPERTIES = {
         LIST,
         'Ports to expose, e.g. "80" or "53/udp".',
         api='Config.ExposedPorts',
-        expand=_exposed,
+        expand=container_api.exposed_ports,
         schema=_list_of('A port.', constraints=(PORT,)),
     ),
     'port_bindings': Prop(
@@ -596,7 +214,7 @@ PROPERTIES = {
         'Ports to publish, in docker-py forms: {"80": 8080}, '
         '{"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "8080"}]}.',
         api='HostConfig.PortBindings',
-        expand=_port_bindings,
+        expand=container_api.port_bindings,
     ),
     'links': Prop(
         MAP,
@@ -604,7 +222,9 @@ PROPERTIES = {
         'they are legacy links; on user-defined networks, each network '
         'endpoint resolves the alias.',
         api='HostConfig.Links',
-        expand=lambda v: {'HostConfig.Links': _normalized_links(v)},
+        expand=lambda v: {
+            'HostConfig.Links': container_api.normalized_links(v)
+        },
     ),
     'privileged': Prop(
         BOOLEAN,
@@ -629,7 +249,7 @@ PROPERTIES = {
         'Environment: a list of "KEY=value" (as in the old '
         'contrib resource) or a map of names to values.',
         api='Config.Env',
-        expand=_env,
+        expand=container_api.env,
     ),
     'secret_env': Prop(
         MAP,
@@ -638,7 +258,7 @@ PROPERTIES = {
         'database, events and resource show) and the info attribute masks '
         'them. Pass them from hidden parameters.',
         api='Config.Env',
-        expand=_env,
+        expand=container_api.env,
         secret=True,
     ),
     'dns': Prop(
@@ -655,7 +275,7 @@ PROPERTIES = {
         '{path_on_host, path_in_container, permissions: rw|ro}. Prefer '
         '"mounts".',
         api='HostConfig.Binds',
-        expand=_volumes,
+        expand=container_api.volumes,
     ),
     'volumes_from': Prop(
         LIST,
@@ -691,13 +311,17 @@ PROPERTIES = {
         LIST,
         'Kernel capabilities to add.',
         api='HostConfig.CapAdd',
-        schema=_list_of('A capability.', constraints=(Allowed(CAPABILITIES),)),
+        schema=_list_of(
+            'A capability.', constraints=(Allowed(container_api.CAPABILITIES),)
+        ),
     ),
     'cap_drop': Prop(
         LIST,
         'Kernel capabilities to drop.',
         api='HostConfig.CapDrop',
-        schema=_list_of('A capability.', constraints=(Allowed(CAPABILITIES),)),
+        schema=_list_of(
+            'A capability.', constraints=(Allowed(container_api.CAPABILITIES),)
+        ),
     ),
     'read_only': Prop(
         BOOLEAN,
@@ -716,7 +340,7 @@ PROPERTIES = {
         LIST,
         'Host devices to expose.',
         api='HostConfig.Devices',
-        expand=_devices,
+        expand=container_api.devices,
         schema=Prop(
             MAP,
             'A device.',
@@ -793,7 +417,7 @@ PROPERTIES = {
         MAP,
         "Healthcheck, replacing the image's.",
         api='Config.Healthcheck',
-        expand=_healthcheck,
+        expand=container_api.healthcheck,
         schema={
             'test': Prop(
                 ANY,
@@ -832,7 +456,7 @@ PROPERTIES = {
         LIST,
         'Mounts: bind mounts, named or anonymous volumes, tmpfs.',
         api='HostConfig.Mounts',
-        expand=_mounts,
+        expand=container_api.mounts,
         schema=Prop(
             MAP,
             'A mount.',
@@ -906,7 +530,7 @@ PROPERTIES = {
         'Networks to attach the container to, with aliases and fixed '
         'addresses.',
         api='NetworkingConfig.EndpointsConfig',
-        expand=_networks,
+        expand=container_api.networks,
         update=CONNECT,
         schema=Prop(
             MAP,
@@ -927,7 +551,7 @@ PROPERTIES = {
         LIST,
         'Ports to publish on the host.',
         api='HostConfig.PortBindings',
-        expand=_published,
+        expand=container_api.published_ports,
         schema=Prop(
             MAP,
             'A published port.',
@@ -981,16 +605,7 @@ PROPERTIES = {
         LIST,
         'Resource limits.',
         api='HostConfig.Ulimits',
-        expand=lambda v: {
-            'HostConfig.Ulimits': [
-                docker_types.Ulimit(
-                    name=u['name'],
-                    soft=u['soft'],
-                    hard=u['hard'] if u.get('hard') is not None else u['soft'],
-                )
-                for u in v
-            ]
-        },
+        expand=container_api.ulimits,
         schema=Prop(
             MAP,
             'A limit.',
@@ -1061,11 +676,7 @@ PROPERTIES = {
         MAP,
         'Logging driver.',
         api='HostConfig.LogConfig',
-        expand=lambda v: {
-            'HostConfig.LogConfig': docker_types.LogConfig(
-                type=v['driver'], config=v.get('options') or {}
-            )
-        },
+        expand=container_api.log_config,
         schema={
             'driver': Prop(
                 STRING,
@@ -1106,18 +717,20 @@ PROPERTIES = {
         'Further container config fields, by Engine API name '
         '(e.g. {"Shell": ["/bin/ash", "-c"]}), for what no property covers. '
         'Typed properties win over these.',
-        expand=_api_fields('api_config', CONFIG_FIELDS, 'Config.'),
+        expand=container_api.api_fields(
+            'api_config', container_api.CONFIG_FIELDS, 'Config.'
+        ),
     ),
     'api_host_config': Prop(
         MAP,
         'Further HostConfig fields, by Engine API name (e.g. '
         '{"OomKillDisable": true}), for what no property covers. Typed '
         'properties win over these.',
-        expand=_api_fields(
+        expand=container_api.api_fields(
             'api_host_config',
-            HOST_CONFIG_FIELDS,
+            container_api.HOST_CONFIG_FIELDS,
             'HostConfig.',
-            FORBIDDEN_HOST_CONFIG_FIELDS,
+            container_api.FORBIDDEN_HOST_CONFIG_FIELDS,
         ),
     ),
 }
@@ -1132,10 +745,10 @@ def network_changes(old, new):
     disconnected and connected again."""
 
     def endpoints(values):
-        configs = _networks(values['networks'] or ())
-        return _with_links(
+        configs = container_api.networks(values['networks'] or ())
+        return container_api.with_links(
             configs['NetworkingConfig.EndpointsConfig'],
-            _normalized_links(values['links']),
+            container_api.normalized_links(values['links']),
         )
 
     before = endpoints(old)
@@ -1183,12 +796,12 @@ def expand(values, labels=None, api_version='1.41'):
     host = body.setdefault('HostConfig', {})
     mode = host.get('NetworkMode') or next(iter(endpoints), '')
     links = host.get('Links')
-    if links and mode not in _DEFAULT_BRIDGE:
+    if links and mode not in container_api.DEFAULT_BRIDGE:
         if mode not in PREDEFINED_NETWORKS and ':' not in mode:
             endpoints = {mode: endpoints.get(mode, {}), **endpoints}
-        if not any(n in _DEFAULT_BRIDGE for n in endpoints):
+        if not any(n in container_api.DEFAULT_BRIDGE for n in endpoints):
             del host['Links']
-    endpoints = _with_links(endpoints, links)
+    endpoints = container_api.with_links(endpoints, links)
     extra = {}
     if endpoints:
         first = next(iter(endpoints))
@@ -1199,55 +812,6 @@ def expand(values, labels=None, api_version='1.41'):
         config['NetworkingConfig'] = {'EndpointsConfig': endpoints}
     config['HostConfig'] = host
     return config, extra
-
-
-def restarted_by_docker(info):
-    """Whether Docker starts the exited container of inspect ``info``
-    again, by its restart policy (as it does after its own restart)."""
-    policy = info['HostConfig'].get('RestartPolicy') or {}
-    if policy.get('Name') in ('always', 'unless-stopped'):
-        return True
-    if policy.get('Name') == 'on-failure' and info['State']['ExitCode']:
-        limit = policy.get('MaximumRetryCount') or 0
-        return not limit or info.get('RestartCount', 0) < limit
-    return False
-
-
-def completion_state(state, completion, restarted=False):
-    """``(reached, failure)`` of a container's inspect ``State``.
-
-    ``failure`` says why ``completion`` can no longer be reached, and is
-    None while the container may still get there: also when it exited but
-    Docker will start it again (``restarted``).
-    """
-    status = state['Status']
-    health = (state.get('Health') or {}).get('Status')
-    if status in ('exited', 'dead'):
-        if completion == EXITED and state['ExitCode'] == 0:
-            return True, None
-        if restarted and status == 'exited':
-            return False, None
-        failure = 'exited with code %s' % state['ExitCode']
-        if state.get('OOMKilled'):
-            failure += (
-                ", killed by the kernel's OOM killer (out of memory: raise "
-                'its memory limit)'
-            )
-        elif state.get('Error'):
-            failure += ' (%s)' % state['Error']
-        return False, failure
-    if status in ('created', 'restarting') or completion == EXITED:
-        return False, None
-    if completion == RUNNING:
-        return status == 'running', None
-    if health is None:
-        return False, (
-            'has no healthcheck, so it cannot become healthy (set the '
-            'healthcheck property or use completion "running")'
-        )
-    if health == 'unhealthy':
-        return False, 'is unhealthy'
-    return health == 'healthy', None
 
 
 def live_values(values, info):
@@ -1274,17 +838,6 @@ def live_values(values, info):
     return live
 
 
-def mask_secret_env(info, names):
-    """Inspect output with the values of the ``names`` env vars masked."""
-    if not names or not info.get('Config', {}).get('Env'):
-        return info
-    env = [
-        '%s=******' % e.split('=', 1)[0] if e.split('=', 1)[0] in names else e
-        for e in info['Config']['Env']
-    ]
-    return {**info, 'Config': {**info['Config'], 'Env': env}}
-
-
 # The escape hatches come first, so that typed properties win.
 _IN_BODY_ORDER = sorted(
     PROPERTIES, key=lambda name: name not in _ESCAPE_HATCHES
@@ -1306,143 +859,3 @@ def contributions(values):
 
 def unsupported(values, api_version):
     return spec.unsupported(PROPERTIES, values, api_version)
-
-
-# Attributes: name -> (description, what it reads, how).
-INSPECT, LOGS = 'inspect', 'logs'
-
-
-def _ports_of(info, protocol):
-    ports = spec.dig(info, 'NetworkSettings.Ports') or {}
-    return ','.join(
-        b['HostPort']
-        for key, bindings in sorted(ports.items())
-        if key.endswith('/' + protocol) and bindings
-        for b in bindings[:1]
-        if b.get('HostPort')
-    )
-
-
-def _network_info(info):
-    settings = dict(info.get('NetworkSettings') or {})
-    settings['TcpPorts'] = _ports_of(info, 'tcp')
-    settings['UdpPorts'] = _ports_of(info, 'udp')
-    return settings
-
-
-def _first_network_value(info, key):
-    settings = info.get('NetworkSettings') or {}
-    if settings.get(key):
-        return settings[key]
-    for network in (settings.get('Networks') or {}).values():
-        if network.get(key):
-            return network[key]
-    return ''
-
-
-def _log_lines(text):
-    return text.splitlines() or ['']
-
-
-ATTRIBUTES = {
-    'info': (
-        'The full inspect output of the container.',
-        INSPECT,
-        lambda info: info,
-    ),
-    'network_info': (
-        "The container's NetworkSettings, with TcpPorts and "
-        'UdpPorts (comma-separated host ports).',
-        INSPECT,
-        _network_info,
-    ),
-    'network_ip': (
-        'IP address of the container (on its first network).',
-        INSPECT,
-        lambda i: _first_network_value(i, 'IPAddress'),
-    ),
-    'network_gateway': (
-        "Gateway of the container's first network.",
-        INSPECT,
-        lambda i: _first_network_value(i, 'Gateway'),
-    ),
-    'network_tcp_ports': (
-        'Published TCP host ports, comma-separated.',
-        INSPECT,
-        lambda i: _ports_of(i, 'tcp'),
-    ),
-    'network_udp_ports': (
-        'Published UDP host ports, comma-separated.',
-        INSPECT,
-        lambda i: _ports_of(i, 'udp'),
-    ),
-    'logs': (
-        "The container's output (stdout and stderr) as text.",
-        LOGS,
-        lambda text: text,
-    ),
-    'logs_head': (
-        "The first line of the container's output.",
-        LOGS,
-        lambda text: _log_lines(text)[0],
-    ),
-    'logs_tail': (
-        "The last line of the container's output.",
-        LOGS,
-        lambda text: _log_lines(text)[-1],
-    ),
-    'status': (
-        'Container state: created, running, paused, restarting, '
-        'exited or dead.',
-        INSPECT,
-        lambda i: spec.dig(i, 'State.Status'),
-    ),
-    'running': (
-        'Whether the container is running.',
-        INSPECT,
-        lambda i: bool(spec.dig(i, 'State.Running')),
-    ),
-    'exit_code': (
-        'Exit code of the last run.',
-        INSPECT,
-        lambda i: spec.dig(i, 'State.ExitCode'),
-    ),
-    'health': (
-        'Health status: starting, healthy, unhealthy, or none when '
-        'there is no healthcheck.',
-        INSPECT,
-        lambda i: spec.dig(i, 'State.Health.Status') or 'none',
-    ),
-    'name': (
-        'Name of the container.',
-        INSPECT,
-        lambda i: (i.get('Name') or '').lstrip('/'),
-    ),
-    'image_id': (
-        'Id of the image the container runs.',
-        INSPECT,
-        lambda i: i.get('Image'),
-    ),
-    'ip_addresses': (
-        'IP addresses by network: {network: address}.',
-        INSPECT,
-        lambda i: {
-            n: v.get('IPAddress')
-            for n, v in (spec.dig(i, 'NetworkSettings.Networks') or {}).items()
-        },
-    ),
-    'ports': (
-        'Published ports: {"80/tcp": [{"HostIp": ..., "HostPort": ...}]}.',
-        INSPECT,
-        lambda i: {
-            k: v
-            for k, v in (spec.dig(i, 'NetworkSettings.Ports') or {}).items()
-            if v
-        },
-    ),
-}
-
-
-def attribute(name, observed):
-    """Value of attribute ``name`` from inspect output or log text."""
-    return ATTRIBUTES[name][2](observed)

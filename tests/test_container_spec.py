@@ -3,6 +3,7 @@
 import pytest
 
 from heat_docker import container_spec as cspec
+from heat_docker import container_state
 from heat_docker import spec
 
 
@@ -260,21 +261,25 @@ def test_attributes_from_inspect_and_logs():
             },
         },
     }
-    assert cspec.attribute('network_ip', info) == '10.1.0.2'
-    assert cspec.attribute('network_gateway', info) == '10.1.0.1'
-    assert cspec.attribute('network_tcp_ports', info) == '8080'
-    assert cspec.attribute('network_udp_ports', info) == '5353'
-    assert cspec.attribute('network_info', info)['TcpPorts'] == '8080'
-    assert cspec.attribute('ports', info) == {
+    assert container_state.attribute('network_ip', info) == '10.1.0.2'
+    assert container_state.attribute('network_gateway', info) == '10.1.0.1'
+    assert container_state.attribute('network_tcp_ports', info) == '8080'
+    assert container_state.attribute('network_udp_ports', info) == '5353'
+    assert (
+        container_state.attribute('network_info', info)['TcpPorts'] == '8080'
+    )
+    assert container_state.attribute('ports', info) == {
         '80/tcp': [{'HostIp': '127.0.0.1', 'HostPort': '8080'}],
         '53/udp': [{'HostIp': '', 'HostPort': '5353'}],
     }
-    assert cspec.attribute('ip_addresses', info) == {'front': '10.1.0.2'}
-    assert cspec.attribute('name', info) == 'web'
-    assert cspec.attribute('health', info) == 'healthy'
-    assert cspec.attribute('logs_head', 'one\r\ntwo\r\n') == 'one'
-    assert cspec.attribute('logs_tail', 'one\ntwo\n') == 'two'
-    assert cspec.attribute('logs_tail', '') == ''
+    assert container_state.attribute('ip_addresses', info) == {
+        'front': '10.1.0.2'
+    }
+    assert container_state.attribute('name', info) == 'web'
+    assert container_state.attribute('health', info) == 'healthy'
+    assert container_state.attribute('logs_head', 'one\r\ntwo\r\n') == 'one'
+    assert container_state.attribute('logs_tail', 'one\ntwo\n') == 'two'
+    assert container_state.attribute('logs_tail', '') == ''
 
 
 @pytest.mark.parametrize(
@@ -312,12 +317,14 @@ def test_attributes_from_inspect_and_logs():
     ],
 )
 def test_completion_state(state, completion, expected):
-    assert cspec.completion_state(state, completion) == expected
+    assert container_state.completion_state(state, completion) == expected
 
 
 def test_an_exited_container_docker_restarts_is_waited_for():
     exited = {'Status': 'exited', 'ExitCode': 137}
-    assert cspec.completion_state(exited, 'running', restarted=True) == (
+    assert container_state.completion_state(
+        exited, 'running', restarted=True
+    ) == (
         False,
         None,
     )
@@ -329,14 +336,20 @@ def test_an_exited_container_docker_restarts_is_waited_for():
             'RestartCount': restarts,
         }
 
-    assert cspec.restarted_by_docker(info({'Name': 'always'}))
-    assert cspec.restarted_by_docker(info({'Name': 'unless-stopped'}))
-    assert not cspec.restarted_by_docker(info({'Name': 'no'}))
-    assert not cspec.restarted_by_docker(info({}))
+    assert container_state.restarted_by_docker(info({'Name': 'always'}))
+    assert container_state.restarted_by_docker(
+        info({'Name': 'unless-stopped'})
+    )
+    assert not container_state.restarted_by_docker(info({'Name': 'no'}))
+    assert not container_state.restarted_by_docker(info({}))
     on_failure = {'Name': 'on-failure', 'MaximumRetryCount': 2}
-    assert cspec.restarted_by_docker(info(on_failure, restarts=1))
-    assert not cspec.restarted_by_docker(info(on_failure, restarts=2))
-    assert not cspec.restarted_by_docker(info(on_failure, exit_code=0))
+    assert container_state.restarted_by_docker(info(on_failure, restarts=1))
+    assert not container_state.restarted_by_docker(
+        info(on_failure, restarts=2)
+    )
+    assert not container_state.restarted_by_docker(
+        info(on_failure, exit_code=0)
+    )
 
 
 def test_live_values_show_only_drift_in_what_the_template_set():

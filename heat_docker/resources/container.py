@@ -14,6 +14,7 @@ from oslo_log import log as logging
 from heat_docker import client as docker_client
 from heat_docker import config
 from heat_docker import container_spec as cspec
+from heat_docker import container_state
 from heat_docker import policy
 from heat_docker import spec
 from heat_docker import validation
@@ -57,11 +58,11 @@ class DockerContainer(
     support_status = support.SupportStatus(version='2014.1')
 
     PROPERTIES = tuple(cspec.PROPERTIES)
-    ATTRIBUTES = tuple(cspec.ATTRIBUTES)
+    ATTRIBUTES = tuple(container_state.ATTRIBUTES)
 
     properties_schema = base.heat_properties(cspec.PROPERTIES)
-    attributes_schema = base.heat_attributes(cspec.ATTRIBUTES)
-    SPEC_ATTRIBUTES = {name: name for name in cspec.ATTRIBUTES}
+    attributes_schema = base.heat_attributes(container_state.ATTRIBUTES)
+    SPEC_ATTRIBUTES = {name: name for name in container_state.ATTRIBUTES}
     RUNS_CONTAINERS = True
     SPEC_PROPERTIES = cspec.PROPERTIES
 
@@ -351,8 +352,10 @@ class DockerContainer(
         """Whether the container reached ``completion``; raise if it can't."""
         client = self._client()
         info = client.inspect_container(self.resource_id)
-        reached, failure = cspec.completion_state(
-            info['State'], completion, cspec.restarted_by_docker(info)
+        reached, failure = container_state.completion_state(
+            info['State'],
+            completion,
+            container_state.restarted_by_docker(info),
         )
         if failure is None:
             return reached
@@ -427,7 +430,11 @@ class DockerContainer(
             self._client().start(self.resource_id)
 
     def check_resume_complete(self, _):
-        return self._reached(cspec.RUNNING) if self.resource_id else True
+        return (
+            self._reached(container_state.RUNNING)
+            if self.resource_id
+            else True
+        )
 
     def handle_check(self):
         completion = self.values()['completion']
@@ -467,7 +474,7 @@ class DockerContainer(
             plugin.connect(client, self.resource_id, network, endpoint_config)
         state = client.inspect_container(self.resource_id)['State']
         completion = after['completion']
-        if completion != cspec.EXITED and not state['Running']:
+        if completion != container_state.EXITED and not state['Running']:
             # Stopped behind Heat's back; found by converge (see
             # parse_live_resource_data).
             client.start(self.resource_id)
@@ -531,7 +538,7 @@ class DockerContainer(
 
     def _show_resource(self):
         # Also Heat's "show" attribute: secret env values are masked.
-        return cspec.mask_secret_env(
+        return container_state.mask_secret_env(
             self._client().inspect_container(self.resource_id),
             self.values()['secret_env'] or {},
         )
@@ -539,7 +546,7 @@ class DockerContainer(
     def parse_live_resource_data(self, resource_properties, resource_data):
         values = self.values(resource_properties)
         live = cspec.live_values(values, resource_data)
-        reached, failure = cspec.completion_state(
+        reached, failure = container_state.completion_state(
             resource_data['State'], values['completion']
         )
         # A container stopped by hand is drift too: converge restarts it.
@@ -567,13 +574,13 @@ class DockerContainer(
         name = self.SPEC_ATTRIBUTES[name]
         client = self._client()
         with self.client_plugin().ignore_not_found:
-            if cspec.ATTRIBUTES[name][1] == cspec.LOGS:
+            if container_state.ATTRIBUTES[name][1] == container_state.LOGS:
                 observed = client.logs(self.resource_id).decode(
                     'utf-8', 'replace'
                 )
             else:
                 observed = self._show_resource()
-            return cspec.attribute(name, observed)
+            return container_state.attribute(name, observed)
         return None
 
     def get_reference_id(self):

@@ -5,6 +5,7 @@ for the first Docker plugin run unchanged.
 """
 
 from heat_docker import container_spec as cspec
+from heat_docker import container_state
 from heat_docker.resources import base
 from heat_docker.resources import container
 
@@ -51,7 +52,8 @@ class DockerContainer2013(container.DockerContainer):
         {n: cspec.PROPERTIES[n] for n in PROPERTIES_2013}, rename=camel
     )
     attributes_schema = base.heat_attributes(
-        {n: cspec.ATTRIBUTES[n] for n in ATTRIBUTES_2013}, rename=camel
+        {n: container_state.ATTRIBUTES[n] for n in ATTRIBUTES_2013},
+        rename=camel,
     )
     SPEC_ATTRIBUTES = {camel(n): n for n in ATTRIBUTES_2013}
 
