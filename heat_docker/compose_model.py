@@ -160,17 +160,6 @@ def _resolve(name, form, environment):
     return environment.get(name, '')
 
 
-def _strings(data, path=()):
-    if isinstance(data, str):
-        yield path, data
-    elif isinstance(data, dict):
-        for key, value in data.items():
-            yield from _strings(value, (*path, key))
-    elif isinstance(data, list):
-        for i, value in enumerate(data):
-            yield from _strings(value, (*path, i))
-
-
 def _flatten(data, path=()):
     if isinstance(data, dict):
         for key, value in data.items():
@@ -180,6 +169,10 @@ def _flatten(data, path=()):
             yield from _flatten(value, (*path, i))
     else:
         yield path, data
+
+
+def _strings(data):
+    return ((p, v) for p, v in _flatten(data) if isinstance(v, str))
 
 
 def references(raw, model):
