@@ -1,5 +1,6 @@
 """Day two: replacement, rollback, converge, adopt, abandon, snapshots."""
 
+import http.client
 import json
 import pathlib
 import socket
@@ -81,7 +82,8 @@ def test_replacement_on_a_fixed_host_port_stops_the_old_one_first(
                     answers.append(
                         (time.monotonic(), response.read().decode().strip())
                     )
-            except OSError:
+            except (OSError, http.client.HTTPException):
+                # Refused, or cut off mid-answer as the old one stops.
                 pass
             time.sleep(0.02)
 
