@@ -33,6 +33,41 @@ ALIASES = {
 }
 # heatclient commands that need services heat-docker has not.
 UNAVAILABLE = ('software ', 'orchestration service list')
+# heatclient's commands that the engine runs too, as it runs heat-docker's
+# own stack commands: they read and write no file, ask nothing, and end by
+# themselves (unless they --follow or --wait, which only the command's own
+# process can stop at the user's Ctrl-C).
+HEATCLIENT_IN_ENGINE = frozenset(
+    (
+        'stack resource list',
+        'stack resource show',
+        'stack resource metadata',
+        'stack resource mark unhealthy',
+        'stack output list',
+        'stack output show',
+        'stack event list',
+        'stack event show',
+        'stack failures list',
+        'stack environment show',
+        'stack file list',
+        'stack template show',
+        'stack snapshot list',
+        'stack snapshot show',
+        'stack snapshot create',
+        'stack snapshot restore',
+        'stack hook poll',
+        'stack hook clear',
+        'stack cancel',
+        'orchestration template version list',
+        'orchestration template function list',
+        'orchestration resource type list',
+        'orchestration resource type show',
+        'resource type list',
+        'resource type show',
+        'orchestration build info',
+    )
+)
+_UNENDING = ('--follow', '--wait')
 
 
 class _Commands(commandmanager.CommandManager):
@@ -144,6 +179,21 @@ class HeatDockerApp(app.App):
                 return app._heatclient
 
         self.client_manager = _ClientManager(**vars(manager))
+
+    def runs_in_engine(self, argv):
+        """Whether the engine may run the command of ``argv`` (its
+        arguments after the global options): one of heat-docker's own
+        stack commands, or one of heatclient's that needs nothing of the
+        command's process."""
+        try:
+            factory, name, _ = self.command_manager.find_command(argv)
+        except ValueError:
+            return False
+        if factory in stacks.COMMANDS.values():
+            return True
+        return name in HEATCLIENT_IN_ENGINE and not any(
+            arg.split('=', 1)[0] in _UNENDING for arg in argv
+        )
 
     @property
     def engine(self):

@@ -13,8 +13,9 @@ The command runs where it was typed instead (None from :func:`run`):
 * with options other than ``--state-dir`` before the command;
 * with no engine, or one of other settings or code (the command starts or
   replaces it, as ever);
-* when the engine leaves it to the command: not one of heat-docker's own
-  stack commands, or it needs to ask the user something.
+* when the engine leaves it to the command: one that reads or writes the
+  user's files, follows or waits as heatclient's commands do (their
+  Ctrl-C is the process's), or needs to ask the user something.
 """
 
 import json

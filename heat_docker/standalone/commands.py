@@ -8,11 +8,12 @@ JSON line: ``argv`` (without ``--state-dir``), ``cwd``, its
 ``{"err": text}``, and ``{"exit": status}``. A line the command sends
 after its own is its user's Ctrl-C.
 
-Only heat-docker's own stack commands (:mod:`heat_docker.cli.stacks`) run
-here, each in the thread that took it, with the same cliff application as
-the command's. Their output, and whatever their thread writes to
-``sys.stdout`` and ``sys.stderr`` (argparse's usage and errors), goes to
-their user.
+heat-docker's own stack commands (:mod:`heat_docker.cli.stacks`) run here,
+and those of python-heatclient's that need nothing of the command's own
+process (``HeatDockerApp.runs_in_engine``), each in the thread
+that took it, with the same cliff application as the command's. Their
+output, and whatever their thread writes to ``sys.stdout`` and
+``sys.stderr`` (argparse's usage and errors), goes to their user.
 """
 
 import contextlib
@@ -124,7 +125,6 @@ def run_command(state_dir, request, replies, user):
     """Run the command of ``request`` on ``state_dir``, answering on
     ``replies``; a line from ``user`` (the connection) interrupts it."""
     from heat_docker.cli import app as cli_app
-    from heat_docker.cli import stacks
 
     run = types.SimpleNamespace(
         interrupted=threading.Event(),
@@ -137,12 +137,8 @@ def run_command(state_dir, request, replies, user):
         in_engine=run,
     )
     argv = request['argv']
-    try:
-        command = application.command_manager.find_command(argv)[0]
-    except ValueError:
-        command = None
-    if command not in stacks.COMMANDS.values():
-        replies.send(local='not one of its own stack commands')
+    if not application.runs_in_engine(argv):
+        replies.send(local='not a command the engine runs')
         return
     replies.send(began=True)
 
