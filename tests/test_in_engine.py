@@ -1,16 +1,20 @@
-"""Commands whose output goes to files or pipes run in the warm engine;
-on a terminal, or when they must ask the user, where they were typed.
+"""Commands run in the warm engine, for pipes and terminals alike, with
+the same output as where they were typed; those that draw progress on a
+terminal, read the user's files or ask the user run where they were typed.
 
 Which side ran a command is read from Python's own import log
 (``-X importtime``) of the command's process: run in the engine, it never
 imports cliff.
 """
 
+import fcntl
 import json
 import os
 import pty
+import struct
 import subprocess
 import sys
+import termios
 
 import pytest
 from test_cli import GREETER
@@ -50,17 +54,24 @@ def _without_import_log(stderr):
     )
 
 
+# Tables wider than this are fitted to it on a terminal.
+COLUMNS = 60
+
+
 def _on_terminal(state_dir, docker_host, *args):
-    """The command with stdout and stderr on a terminal: (its output,
-    whether it imported cliff)."""
+    """The command with stdout and stderr on a terminal COLUMNS wide: (its
+    output, whether it imported cliff)."""
     argv, env = command(state_dir, *args, docker_host=docker_host)
     leader, follower = pty.openpty()
+    fcntl.ioctl(
+        follower, termios.TIOCSWINSZ, struct.pack('HHHH', 24, COLUMNS, 0, 0)
+    )
     process = subprocess.Popen(
         [sys.executable, '-X', 'importtime', *argv],
         stdin=subprocess.DEVNULL,
         stdout=follower,
         stderr=follower,
-        env={**env, 'COLUMNS': '200'},
+        env=env,
     )
     os.close(follower)
     chunks = []
@@ -106,10 +117,13 @@ def stack(tmp_path, docker_host, api):
         api.remove_container(container['Id'], force=True)
 
 
-def test_piped_commands_run_in_the_engine_as_on_a_terminal(
+def test_commands_run_in_the_engine_as_where_they_were_typed(
     stack, tmp_path, docker_host
 ):
     state = tmp_path / 'state'
+    # A global option other than --state-dir keeps a command where it was
+    # typed.
+    here = ('--log-file', os.devnull)
     for args in (
         ('stack', 'show', stack, '-f', 'json'),
         ('stack', 'list', '-f', 'json'),
@@ -122,10 +136,32 @@ def test_piped_commands_run_in_the_engine_as_on_a_terminal(
         piped, cliff = _piped(state, docker_host, *args)
         assert not cliff, args
         shown, cliff = _on_terminal(state, docker_host, *args)
+        assert not cliff, args
+        typed, cliff = _on_terminal(state, docker_host, *here, *args)
         assert cliff, args
-        assert succeeded(piped) == shown, args
+        assert succeeded(piped) == shown == typed, args
         if args[-2:] == ('-f', 'json'):
             json.loads(shown)
+
+    # Tables fitted to the terminal, and progress and help drawn on it.
+    table = ('stack', 'resource', 'list', stack)
+    shown, cliff = _on_terminal(state, docker_host, *table)
+    assert not cliff
+    typed, _ = _on_terminal(state, docker_host, *here, *table)
+    assert shown == typed
+    assert len(max(shown.splitlines(), key=len)) < len(
+        max(
+            succeeded(_piped(state, docker_host, *table)[0]).splitlines(),
+            key=len,
+        )
+    ), 'the table was not fitted to the terminal'
+    # The progress display is drawn where the command was typed (as is
+    # help, which cliff pages on a terminal).
+    checked, cliff = _on_terminal(
+        state, docker_host, 'stack', 'check', stack, '--wait'
+    )
+    assert cliff
+    assert 'CHECK_COMPLETE' in checked
 
     # argparse's and heatclient's errors: the same words.
     for args in (
@@ -134,10 +170,10 @@ def test_piped_commands_run_in_the_engine_as_on_a_terminal(
         ('stack', 'resource', 'show', stack, 'nope'),
     ):
         engine, _ = _piped(state, docker_host, *args)
-        here, _ = _piped(state, docker_host, '-q', *args)
-        assert engine.returncode == here.returncode != 0, args
+        typed, _ = _piped(state, docker_host, *here, *args)
+        assert engine.returncode == typed.returncode != 0, args
         assert _without_import_log(engine.stderr) == _without_import_log(
-            here.stderr
+            typed.stderr
         )
     # heatclient's commands that read the user's files, or wait (their
     # Ctrl-C is their process's), run where they were typed.

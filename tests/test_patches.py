@@ -2,6 +2,8 @@
 
 import dataclasses
 from importlib import metadata
+import io
+import threading
 
 import pytest
 
@@ -203,3 +205,21 @@ def test_resources_take_turns_in_order_until_their_first_wait(heat):
     release.set()
     holder.join(10)
     assert 0.15 < waited < 2
+
+
+def test_a_commands_thread_fits_tables_to_its_users_terminal(heat):
+    from cliff import utils
+
+    from heat_docker.standalone import commands
+
+    engines_own = utils.terminal_width()
+    with commands.users_terminal(io.StringIO(), io.StringIO(), 57):
+        assert utils.terminal_width() == 57
+        others = []
+        other = threading.Thread(
+            target=lambda: others.append(utils.terminal_width())
+        )
+        other.start()
+        other.join()
+        assert others == [engines_own]
+    assert utils.terminal_width() == engines_own

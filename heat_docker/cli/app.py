@@ -68,6 +68,9 @@ HEATCLIENT_IN_ENGINE = frozenset(
     )
 )
 _UNENDING = ('--follow', '--wait')
+# On a terminal, these draw what only the command's own process can draw:
+# the progress display (rich), help wrapped to the terminal.
+_DRAWN_ON_A_TERMINAL = ('--wait', '--help', '-h')
 
 
 class _Commands(commandmanager.CommandManager):
@@ -180,19 +183,23 @@ class HeatDockerApp(app.App):
 
         self.client_manager = _ClientManager(**vars(manager))
 
-    def runs_in_engine(self, argv):
+    def runs_in_engine(self, argv, terminal):
         """Whether the engine may run the command of ``argv`` (its
-        arguments after the global options): one of heat-docker's own
-        stack commands, or one of heatclient's that needs nothing of the
-        command's process."""
+        arguments after the global options), for a user whose output goes
+        to a ``terminal`` or not: one of heat-docker's own stack commands,
+        or one of heatclient's that needs nothing of the command's
+        process."""
         try:
             factory, name, _ = self.command_manager.find_command(argv)
         except ValueError:
             return False
+        options = {arg.split('=', 1)[0] for arg in argv}
+        if terminal and options.intersection(_DRAWN_ON_A_TERMINAL):
+            return False
         if factory in stacks.COMMANDS.values():
             return True
-        return name in HEATCLIENT_IN_ENGINE and not any(
-            arg.split('=', 1)[0] in _UNENDING for arg in argv
+        return name in HEATCLIENT_IN_ENGINE and not options.intersection(
+            _UNENDING
         )
 
     @property

@@ -1,21 +1,23 @@
 """A command run in the warm engine, from the command's side.
 
 Python and cliff start in about 0.07 s, and a table's formatting imports
-as much again: more than heat-docker's own work for a small stack. So a
-command whose output goes to files or pipes is offered to the engine of
-its state directory (:mod:`heat_docker.standalone.commands`), which runs
-it with everything imported already and sends its output back. Nothing
-heavier than the standard library is imported here.
+as much again: more than heat-docker's own work for a small stack. So a command
+is offered to the engine of its state directory
+(:mod:`heat_docker.standalone.commands`), which runs it with everything
+imported already and sends its output back, with what it needs of the
+user's terminal: whether stdin, stdout and stderr are terminals, and the
+width tables fit. Nothing heavier than the standard library is imported
+here.
 
 The command runs where it was typed instead (None from :func:`run`):
 
-* on a terminal, whose progress display and prompts are the command's;
 * with options other than ``--state-dir`` before the command;
 * with no engine, or one of other settings or code (the command starts or
   replaces it, as ever);
-* when the engine leaves it to the command: one that reads or writes the
-  user's files, follows or waits as heatclient's commands do (their
-  Ctrl-C is the process's), or needs to ask the user something.
+* when the engine leaves it to the command: one that draws its progress
+  or help on a terminal, reads or writes the user's files, follows or
+  waits as heatclient's commands do (their Ctrl-C is the process's), or
+  needs to ask the user something.
 """
 
 import json
@@ -47,10 +49,16 @@ def _split(argv):
     return os.path.abspath(state_dir or protocol.default_state_dir()), rest
 
 
+def _columns():
+    """The width of the terminal stdout is on, as cliff reads it."""
+    try:
+        return os.get_terminal_size(sys.stdout.fileno()).columns
+    except (OSError, ValueError):
+        return None
+
+
 def run(argv):
     """The command's exit status if the engine ran it, else None."""
-    if sys.stdout.isatty() or sys.stderr.isatty():
-        return None
     split = _split(argv)
     if split is None:
         return None
@@ -67,6 +75,9 @@ def run(argv):
             'cwd': os.getcwd(),
             'settings_digest': protocol.settings()[1],
             'stdin_tty': sys.stdin is not None and sys.stdin.isatty(),
+            'stdout_tty': sys.stdout.isatty(),
+            'stderr_tty': sys.stderr.isatty(),
+            'columns': _columns(),
         }
         try:
             sock.sendall(json.dumps(request).encode() + b'\n')

@@ -56,12 +56,16 @@ class _Replies:
     leaves a buffered stdout; what goes to stderr (the progress) at once.
     """
 
-    def __init__(self, wfile):
+    def __init__(self, wfile, request):
         self._wfile = wfile
         self._lock = threading.Lock()
         self._out = []
-        self.out = self._stream(self._out.append, self._send_out)
-        self.err = self._stream(lambda text: self.send(err=text), None)
+        self.out = self._stream(
+            self._out.append, self._send_out, request.get('stdout_tty')
+        )
+        self.err = self._stream(
+            lambda text: self.send(err=text), None, request.get('stderr_tty')
+        )
 
     def send(self, **reply):
         line = json.dumps(reply).encode() + b'\n'
@@ -80,7 +84,7 @@ class _Replies:
         self.send(exit=status)
 
     @staticmethod
-    def _stream(write, flush):
+    def _stream(write, flush, tty):
         class Stream:
             encoding = 'utf-8'
             closed = False
@@ -95,7 +99,7 @@ class _Replies:
                     flush()
 
             def isatty(self):
-                return False
+                return bool(tty)
 
         return Stream()
 
@@ -106,7 +110,7 @@ class Handler(socketserver.StreamRequestHandler):
             request = json.loads(self.rfile.readline())
         except ValueError:
             return
-        replies = _Replies(self.wfile)
+        replies = _Replies(self.wfile, request)
         engine = self.server.engine
         why = engine.refuses_commands(request.get('settings_digest'))
         if why:
@@ -137,7 +141,9 @@ def run_command(state_dir, request, replies, user):
         in_engine=run,
     )
     argv = request['argv']
-    if not application.runs_in_engine(argv):
+    if not application.runs_in_engine(
+        argv, request.get('stdout_tty') or request.get('stderr_tty')
+    ):
         replies.send(local='not a command the engine runs')
         return
     replies.send(began=True)
@@ -148,9 +154,11 @@ def run_command(state_dir, request, replies, user):
                 run.interrupted.set()
 
     threading.Thread(target=watch, daemon=True).start()
-    _threads.stdout, _threads.stderr = application.stdout, application.stderr
     try:
-        status = application.run(['--state-dir', state_dir, *argv])
+        with users_terminal(
+            application.stdout, application.stderr, request.get('columns')
+        ):
+            status = application.run(['--state-dir', state_dir, *argv])
     except cli_app.RunHere as exc:
         replies.send(local=str(exc))
         return
@@ -160,9 +168,28 @@ def run_command(state_dir, request, replies, user):
         LOG.exception('The command %s failed', argv)
         replies.send(err=traceback.format_exc())
         status = 1
+    replies.end(status)
+
+
+@contextlib.contextmanager
+def users_terminal(stdout, stderr, columns):
+    """While this thread runs a command: what it writes to sys.stdout and
+    sys.stderr goes to ``stdout`` and ``stderr``, and tables fit
+    ``columns`` (None: no terminal)."""
+    _threads.stdout, _threads.stderr = stdout, stderr
+    _threads.columns = columns
+    try:
+        yield
     finally:
         _threads.stdout = _threads.stderr = None
-    replies.end(status)
+
+
+def terminal_width(otherwise):
+    """For a command's thread, the width of its user's terminal (None if
+    stdout is none); ``otherwise()`` for the engine's own threads."""
+    if getattr(_threads, 'stdout', None) is None:
+        return otherwise()
+    return _threads.columns
 
 
 def route_output():

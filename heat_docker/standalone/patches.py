@@ -408,6 +408,15 @@ def _keep_connections(engine):
         )
 
 
+def _tables_fit_the_users_terminal():
+    from cliff import utils
+
+    from heat_docker.standalone import commands
+
+    own = utils.terminal_width
+    utils.terminal_width = lambda: commands.terminal_width(own)
+
+
 def _pooled_sqlite_connections():
     from heat.db import api as db_api
 
@@ -538,6 +547,18 @@ PATCHES = (
         'imported on first use',
         parameters('namespace'),
         _constraints_when_used,
+    ),
+    Patch(
+        'cliff.utils.terminal_width',
+        "a command the engine runs for a user's terminal fits its tables "
+        "to that terminal, not to the engine's stdout, which is none "
+        '(heat_docker.standalone.commands)',
+        used_in(
+            'cliff.formatters.table',
+            'sys.stdout.isatty()',
+            'utils.terminal_width()',
+        ),
+        _tables_fit_the_users_terminal,
     ),
     Patch(
         'sqlalchemy.pool.NullPool',
