@@ -2,7 +2,9 @@
 
 A command connects to :data:`engine_protocol.COMMAND_SOCKET` and sends one
 JSON line: ``argv`` (without ``--state-dir``), ``cwd``, its
-``settings_digest`` and ``stdin_tty``. The engine answers in JSON lines:
+``settings_digest``, ``stdin_tty``, ``stdout_tty``, ``stderr_tty`` and
+the ``columns`` of the terminal stdout is on (or null). The engine
+answers in JSON lines:
 ``{"local": why}`` when the command must run where it was typed, else
 ``{"began": true}``, then the command's output as ``{"out": text}`` and
 ``{"err": text}``, and ``{"exit": status}``. A line the command sends
@@ -10,8 +12,8 @@ after its own is its user's Ctrl-C.
 
 heat-docker's own stack commands (:mod:`heat_docker.cli.stacks`) run here,
 and those of python-heatclient's that need nothing of the command's own
-process (``HeatDockerApp.runs_in_engine``), each in the thread
-that took it, with the same cliff application as the command's. Their
+process (``HeatDockerApp.runs_in_engine``), each in the thread that took
+it, with the same cliff application as the command's. Their
 output, and whatever their thread writes to ``sys.stdout`` and
 ``sys.stderr`` (argparse's usage and errors), goes to their user.
 """
