@@ -9,6 +9,7 @@ import collections
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -25,6 +26,16 @@ STACK_NAME_LABEL = 'org.openstack.heat.stack-name'
 REPO = pathlib.Path(__file__).resolve().parents[1]
 IMAGE = 'localhost/heat-docker/busybox:latest'
 STACK_TIMEOUT = 90
+
+
+def _stop_as_at_ctrl_c(signum, frame):
+    raise KeyboardInterrupt('SIGTERM')
+
+
+def pytest_configure(config):
+    # A run ended by SIGTERM (timeout(1), a CI limit) tears its fixtures
+    # down as at Ctrl-C, stopping the private dockerds it started.
+    signal.signal(signal.SIGTERM, _stop_as_at_ctrl_c)
 
 
 def missing(reason):
