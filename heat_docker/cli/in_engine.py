@@ -1,13 +1,13 @@
 """A command run in the warm engine, from the command's side.
 
 Python and cliff start in about 0.07 s, and a table's formatting imports
-as much again: more than heat-docker's own work for a small stack. So a command
-is offered to the engine of its state directory
+as much again: more than heat-docker's own work for a small stack. So a
+command is offered to the engine of its state directory
 (:mod:`heat_docker.standalone.commands`), which runs it with everything
-imported already and sends its output back, with what it needs of the
-user's terminal: whether stdin, stdout and stderr are terminals, and the
-width tables fit. Nothing heavier than the standard library is imported
-here.
+imported already and sends its output back. With it goes what the
+command needs of the user's terminal: whether stdin, stdout and stderr
+are terminals, and the width its tables are fitted to. Nothing heavier
+than the standard library is imported here.
 
 The command runs where it was typed instead (None from :func:`run`):
 
