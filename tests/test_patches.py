@@ -18,7 +18,7 @@ def test_the_target_has_the_shape_the_change_expects(heat, patch):
 
 
 @pytest.mark.parametrize('patch', patches.PATCHES, ids=TARGETS)
-def test_a_target_gone_stops_the_engine_naming_heat(heat, patch):
+def test_a_target_gone_stops_the_engine_naming_its_library(heat, patch):
     # A sibling that does not exist stands for the target gone: deleting
     # the real one would break the engine's threads that read it.
     gone = dataclasses.replace(patch, target=patch.target + '_gone')
@@ -26,7 +26,14 @@ def test_a_target_gone_stops_the_engine_naming_heat(heat, patch):
         patches.check(gone)
     message = str(refused.value)
     assert '%s is gone' % gone.target in message
-    assert 'openstack-heat %s' % metadata.version('openstack-heat') in message
+    library = {
+        'heat': 'openstack-heat',
+        'futurist': 'futurist',
+        'oslo_messaging': 'oslo.messaging',
+        'cliff': 'cliff',
+        'sqlalchemy': 'SQLAlchemy',
+    }[gone.target.split('.')[0]]
+    assert 'on %s %s:' % (library, metadata.version(library)) in message
 
 
 def test_a_target_of_another_shape_is_refused(heat, monkeypatch):

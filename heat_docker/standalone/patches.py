@@ -1,14 +1,14 @@
 """Every change the standalone engine makes to Heat's internals, and to
 its libraries', in one place.
 
-Heat paces itself for many engines sharing a message bus, and loads every
-plugin it knows at start-up; one engine in one process wants neither. Each
-change is a :class:`Patch`: what it replaces, why, the shape it expects of
-its target, and how it applies. :func:`apply_all` checks every target
-first and refuses to start, naming the Heat version, when one is gone or
-has changed: a replacement that silently stopped matching would leave the
-engine slow or wrong instead of failing. None of this applies to the
-plugin in a heat-engine.
+Heat paces itself for many engines sharing a message bus, and loads
+every plugin it knows at start-up; one engine in one process wants
+neither. Each change is a :class:`Patch`: what it replaces, why, the
+shape it expects of its target, and how it applies. :func:`apply_all`
+checks every target first and refuses to start, naming the library and
+its version, when one is gone or has changed: a replacement that
+silently stopped matching would leave the engine slow or wrong instead
+of failing. None of this applies to the plugin in a heat-engine.
 """
 
 from collections.abc import Callable
@@ -67,17 +67,24 @@ def check(patch):
         problem = 'is gone'
     if problem:
         raise HeatChanged(
-            'heat-docker %s cannot run its engine on openstack-heat %s: %s '
-            '%s. The standalone engine replaces it (%s); see '
+            'heat-docker %s cannot run its engine on %s: %s %s. The '
+            'standalone engine replaces it (%s); see '
             'heat_docker/standalone/patches.py.'
             % (
                 metadata.version('heat-docker'),
-                metadata.version('openstack-heat'),
+                owner(patch.target),
                 patch.target,
                 problem,
                 patch.why,
             )
         )
+
+
+def owner(target):
+    """The distribution that holds dotted ``target``, and its version."""
+    package = target.split('.')[0]
+    [distribution, *_] = metadata.packages_distributions()[package]
+    return '%s %s' % (distribution, metadata.version(distribution))
 
 
 def apply_all():
