@@ -18,6 +18,10 @@ IDLE_SECONDS = 600
 SOCKET = 'engine.sock'
 # Where the engine takes whole commands to run (heat_docker.cli.in_engine).
 COMMAND_SOCKET = 'commands.sock'
+# What cliff reads of the environment to format a command's output: a
+# command whose user sets one runs where it was typed, and the engine,
+# which runs commands for users who set none, drops its own.
+FORMAT_ENVIRONMENT = ('CLIFF_MAX_TERM_WIDTH', 'CLIFF_FIT_WIDTH')
 # Held (flock) by the running engine for its whole life.
 LOCK = 'engine.lock'
 # Held by a command while it starts an engine, so that racing commands

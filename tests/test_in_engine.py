@@ -31,15 +31,15 @@ def _imports_cliff(import_log):
     )
 
 
-def _piped(state_dir, docker_host, *args, stdin=None):
-    """The command with its output piped; (result, whether its own
-    process imported cliff)."""
+def _piped(state_dir, docker_host, *args, stdin=None, environ=()):
+    """The command with its output piped, and ``environ`` added to its
+    environment; (result, whether its own process imported cliff)."""
     argv, env = command(state_dir, *args, docker_host=docker_host)
     result = subprocess.run(
         [sys.executable, '-X', 'importtime', *argv],
         capture_output=True,
         text=True,
-        env=env,
+        env={**env, **dict(environ)},
         stdin=stdin,
         timeout=TIMEOUT,
     )
@@ -155,6 +155,15 @@ def test_commands_run_in_the_engine_as_where_they_were_typed(
             key=len,
         )
     ), 'the table was not fitted to the terminal'
+    # cliff's width settings are read of the user's environment.
+    narrow, cliff = _piped(
+        state,
+        docker_host,
+        *table,
+        environ={'CLIFF_MAX_TERM_WIDTH': str(COLUMNS)},
+    )
+    assert cliff, 'CLIFF_MAX_TERM_WIDTH is not read in the engine'
+    assert succeeded(narrow) == shown
     # The progress display is drawn where the command was typed (as is
     # help, which cliff pages on a terminal).
     checked, cliff = _on_terminal(

@@ -12,6 +12,8 @@ than the standard library is imported here.
 The command runs where it was typed instead (None from :func:`run`):
 
 * with options other than ``--state-dir`` before the command;
+* when its user sets how cliff fits tables (``CLIFF_MAX_TERM_WIDTH``,
+  ``CLIFF_FIT_WIDTH``), which the engine reads of its own environment;
 * with no engine, or one of other settings or code (the command starts or
   replaces it, as ever);
 * when the engine leaves it to the command: one that draws its progress
@@ -60,7 +62,9 @@ def _columns():
 def run(argv):
     """The command's exit status if the engine ran it, else None."""
     split = _split(argv)
-    if split is None:
+    if split is None or any(
+        name in os.environ for name in protocol.FORMAT_ENVIRONMENT
+    ):
         return None
     state_dir, args = split
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

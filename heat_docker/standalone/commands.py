@@ -21,6 +21,7 @@ output, and whatever their thread writes to ``sys.stdout`` and
 import contextlib
 import json
 import logging
+import os
 import socketserver
 import sys
 import threading
@@ -28,6 +29,8 @@ import traceback
 import types
 
 from oslo_log import log as oslo_logging
+
+from heat_docker import engine_protocol as protocol
 
 LOG = oslo_logging.getLogger(__name__)
 
@@ -197,7 +200,10 @@ def terminal_width(otherwise):
 def route_output():
     """Make the engine's sys.stdout and sys.stderr a command's thread's,
     and log cliff's messages (a command's errors) there, as cliff would on
-    its user's console."""
+    its user's console; format as for a user who sets none of
+    ``FORMAT_ENVIRONMENT`` (whose commands run where they were typed)."""
+    for name in protocol.FORMAT_ENVIRONMENT:
+        os.environ.pop(name, None)
     if isinstance(sys.stdout, _Routed):
         return
     sys.stdout = _Routed('stdout', sys.stdout)
