@@ -2,11 +2,11 @@
 
 A thin client. It never imports Heat: it talks to the engine of its state
 directory (:mod:`heat_docker.standalone.daemon`, started on first use) over
-a unix socket, with Heat's own REST API (:mod:`.app`). When its output
-goes to files or pipes, as in scripts, the command is first offered to the
-warm engine, which runs it there (:mod:`.in_engine`): this module and that
-one import the standard library only, so such a command costs little more
-than Python's start.
+a unix socket, with Heat's own REST API (:mod:`.app`). Each command is
+first offered to the warm engine, which runs most of them there, for
+pipes and terminals alike (:mod:`.in_engine` says which run where they
+were typed): this module and that one import the standard library only,
+so such a command costs little more than Python's start.
 """
 
 import sys
