@@ -6,6 +6,7 @@ entries), so the reference says what the tables say and nothing else.
 ``tests/test_reference.py`` fails when the committed copy is out of date.
 """
 
+import json
 import sys
 import textwrap
 
@@ -55,7 +56,10 @@ def _property(name, schema, indent, top=False):
     lines += _wrapped(schema.description or '', body)
     notes = []
     if schema.default is not None:
-        notes.append('Default: ``%s``.' % (schema.default,))
+        default = schema.default
+        if not isinstance(default, str):
+            default = json.dumps(default)  # as a template writes it
+        notes.append('Default: ``%s``.' % default)
     notes += [_constraint(c) for c in schema.constraints]
     if top:
         notes.append(
