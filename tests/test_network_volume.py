@@ -484,3 +484,83 @@ def test_a_missing_network_is_named_and_nothing_is_left(stacks, api):
     assert 'declare a DockerInc::Docker::Network or create it' in reason
     assert 'http+docker' not in reason
     assert stacks.owned_containers(stack) == []
+
+
+def test_an_update_preview_sees_the_resources_the_update_keeps(stacks, api):
+    def template(memory='64m', volume_labels=None, network_labels=None):
+        return _template(
+            {
+                'vol': {
+                    'type': 'DockerInc::Docker::Volume',
+                    'properties': {'labels': volume_labels or {}},
+                },
+                'net': {
+                    'type': 'DockerInc::Docker::Network',
+                    'properties': {'labels': network_labels or {}},
+                },
+                'c': {
+                    'type': 'DockerInc::Docker::Container',
+                    'properties': {
+                        'image': IMAGE,
+                        **SLEEPER,
+                        'memory': memory,
+                        'mounts': [
+                            {
+                                'type': 'volume',
+                                'source': {'get_resource': 'vol'},
+                                'target': '/data',
+                            }
+                        ],
+                        'networks': [{'network': {'get_resource': 'net'}}],
+                    },
+                },
+            }
+        )
+
+    stack = stacks.create(template())
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+
+    def preview(changed):
+        shown = stacks.engine.preview_update_stack(
+            stacks.ctx, stack['stack_identity'], changed, {}, {}, {}
+        )
+        return {
+            what: sorted(r['resource_name'] for r in resources)
+            for what, resources in shown.items()
+            if resources
+        }
+
+    # Heat's own preview took the references to vol and net for changes.
+    assert preview(template()) == {'unchanged': ['c', 'net', 'vol']}
+    assert preview(template(memory='128m')) == {
+        'unchanged': ['net', 'vol'],
+        'updated': ['c'],
+    }
+    # A replacement changes what refers to it: a volume's makes a new
+    # container, a network's is joined in place.
+    assert preview(template(volume_labels={'v': '2'})) == {
+        'replaced': ['c', 'vol'],
+        'unchanged': ['net'],
+    }
+    assert preview(template(network_labels={'v': '2'})) == {
+        'replaced': ['net'],
+        'unchanged': ['vol'],
+        'updated': ['c'],
+    }
+
+    # The updates do as previewed.
+    before = stacks.container(stack, 'c')
+    updated = stacks.update(stack, template(memory='128m'))
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
+    after = stacks.container(stack, 'c')
+    assert after['Id'] == before['Id']
+    assert after['HostConfig']['Memory'] == 128 * 2**20
+    updated = stacks.update(
+        stack, template(memory='128m', volume_labels={'v': '2'})
+    )
+    assert updated['stack_status'] == 'COMPLETE', updated[
+        'stack_status_reason'
+    ]
+    assert stacks.container(stack, 'c')['Id'] != before['Id']

@@ -22,7 +22,11 @@ import time
 import types
 from typing import Any
 
+from oslo_log import log as logging
+
 from heat_docker.standalone import admission
+
+LOG = logging.getLogger(__name__)
 
 # An in-progress resource (check_*_complete) is polled after FIRST_POLL s,
 # then at doubling intervals up to Heat's own wait (1 s).
@@ -424,6 +428,45 @@ def _tables_fit_the_users_terminal():
     utils.terminal_width = lambda: commands.terminal_width(own)
 
 
+def _previews_see_the_resources_kept():
+    from heat.engine import stk_defn
+    from heat.engine import update
+
+    preview = update.StackUpdate.preview
+
+    def preview_with_the_resources_kept(self):
+        """Heat's preview, with each resource the update keeps seen as it
+        is: the new template's references to it resolve to its physical
+        id and attributes, as in the update itself. Those it replaces are
+        seen as new, until no more are found."""
+        new_stack = self.new_stack
+        kept = {
+            name: resource
+            for name, resource in self.existing_stack.resources.items()
+            if type(new_stack.resources.get(name)) is type(resource)
+        }
+        data = {}
+        for name, resource in kept.items():
+            try:
+                data[name] = resource.node_data(new_stack.defn)
+            except Exception:  # seen as new, as by Heat's own preview
+                LOG.warning('Previewing %s as new', resource, exc_info=True)
+        replaced = set()
+        while True:
+            for name, node_data in data.items():
+                stk_defn.update_resource_data(
+                    new_stack.defn,
+                    name,
+                    None if name in replaced else node_data,
+                )
+            actions = preview(self)
+            if replaced.issuperset(actions['replaced']):
+                return actions
+            replaced.update(actions['replaced'])
+
+    update.StackUpdate.preview = preview_with_the_resources_kept
+
+
 def _pooled_sqlite_connections():
     from heat.db import api as db_api
 
@@ -566,6 +609,21 @@ PATCHES = (
             'utils.terminal_width()',
         ),
         _tables_fit_the_users_terminal,
+    ),
+    Patch(
+        'heat.engine.update.StackUpdate.preview',
+        "an update's preview resolved the new template against a stack "
+        'with no resources made, so a reference to one the update keeps '
+        'was taken for a change: every container mounting a volume or '
+        'joining a network of the stack was shown as replaced. The '
+        'kept resources are seen as they are; those replaced as new',
+        used_in(
+            'heat.engine.update',
+            'def preview(self):',
+            'self.new_stack.resources[key]',
+            '.frozen_definition().properties(',
+        ),
+        _previews_see_the_resources_kept,
     ),
     Patch(
         'sqlalchemy.pool.NullPool',
