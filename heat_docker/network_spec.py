@@ -2,8 +2,11 @@
 translation to the Engine API (``POST /networks/create``) and back from
 ``GET /networks/{id}``. No Heat here: testable on its own."""
 
+import ipaddress
+
 from docker import types as docker_types
 
+from heat_docker import spec
 from heat_docker.spec import BOOLEAN
 from heat_docker.spec import LIST
 from heat_docker.spec import MAP
@@ -172,6 +175,36 @@ def create_arguments(body):
         'check_duplicate': True,
         **{_KEYWORDS[field]: value for field, value in body.items()},
     }
+
+
+def _subnets(values):
+    return [
+        ipaddress.ip_network(pool['subnet'], strict=False)
+        for pool in (values.get('ipam') or {}).get('config') or ()
+        if pool.get('subnet')
+    ]
+
+
+def replacement_clashes(before, after):
+    """What a replacement made as ``after`` says, beside the network
+    ``before`` made, would share with it."""
+    clashes = []
+    name = spec.name_kept(before, after)
+    if name:
+        clashes.append('the name "%s", which Docker gives one network' % name)
+    old = _subnets(before)
+    for subnet in _subnets(after):
+        overlapped = [
+            str(o)
+            for o in old
+            if o.version == subnet.version and o.overlaps(subnet)
+        ]
+        if overlapped:
+            clashes.append(
+                "the subnet %s, which overlaps the old network's %s"
+                % (subnet, ', '.join(overlapped))
+            )
+    return clashes
 
 
 def flatten(inspect):

@@ -221,6 +221,13 @@ def redact(props, values):
     return redacted
 
 
+def name_kept(before, after):
+    """The name of a replacement as ``after`` gives it, when it is the name
+    ``before`` gave the object it replaces; else None."""
+    name = after.get('name')
+    return name if name and name == before.get('name') else None
+
+
 def merge_into(target, path, value):
     """Put ``value`` at ``path``; lists extend and maps merge."""
     *parents, leaf = path.split('.')

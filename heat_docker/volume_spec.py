@@ -2,6 +2,7 @@
 translation to the Engine API (``POST /volumes/create``) and back from
 ``GET /volumes/{name}``. No Heat here: testable on its own."""
 
+from heat_docker import spec
 from heat_docker.spec import MAP
 from heat_docker.spec import STRING
 from heat_docker.spec import Prop
@@ -53,6 +54,15 @@ def create_arguments(values, name, labels):
         'driver_opts': values.get('driver_opts') or None,
         'labels': {**(values.get('labels') or {}), **labels},
     }
+
+
+def replacement_clashes(before, after):
+    """What a replacement made as ``after`` says, beside the volume
+    ``before`` made, would share with it."""
+    name = spec.name_kept(before, after)
+    if name:
+        return ['the name "%s", which Docker gives the same volume' % name]
+    return []
 
 
 def flatten(inspect):

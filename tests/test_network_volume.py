@@ -1,6 +1,7 @@
 """DockerInc::Docker::Network and ::Volume on a real engine, wired to
 containers with get_resource."""
 
+import copy
 import subprocess
 import uuid
 
@@ -353,6 +354,26 @@ def test_translation_without_heat():
     }
 
 
+def test_what_a_replacement_would_share_without_heat():
+    def pools(*subnets):
+        return {'ipam': {'config': [{'subnet': s} for s in subnets]}}
+
+    wide = pools('10.2.0.0/16', 'fd00:2::/64')
+    assert network_spec.replacement_clashes(wide, pools('10.3.0.0/24')) == []
+    assert network_spec.replacement_clashes(wide, pools('fd00:3::/64')) == []
+    assert network_spec.replacement_clashes(wide, pools('10.2.5.0/24')) == [
+        "the subnet 10.2.5.0/24, which overlaps the old network's 10.2.0.0/16"
+    ]
+    assert network_spec.replacement_clashes({}, {}) == []
+    [named] = network_spec.replacement_clashes({'name': 'n'}, {'name': 'n'})
+    assert 'the name "n"' in named
+    assert network_spec.replacement_clashes({'name': 'n'}, {'name': 'm'}) == []
+    assert volume_spec.replacement_clashes({}, {}) == []
+    assert volume_spec.replacement_clashes({'name': 'v'}, {'name': 'w'}) == []
+    [same] = volume_spec.replacement_clashes({'name': 'v'}, {'name': 'v'})
+    assert 'the name "v"' in same
+
+
 def test_networks_change_in_place(stacks, api):
     def template(attachments):
         return _template(
@@ -564,3 +585,57 @@ def test_an_update_preview_sees_the_resources_the_update_keeps(stacks, api):
         'stack_status_reason'
     ]
     assert stacks.container(stack, 'c')['Id'] != before['Id']
+
+
+def test_a_replacement_beside_a_fixed_name_or_subnet_is_refused(stacks, api):
+    subnet = _subnet(api)
+    volume_name = 'heat-docker-test-%s' % uuid.uuid4().hex[:8]
+    template = _app(subnet, volume_name)
+    stack = stacks.create(template)
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    container = stacks.container(stack, 'c')['Id']
+
+    def relabelled(**fixed):
+        changed = copy.deepcopy(template)
+        for name in ('net', 'data'):
+            properties = changed['resources'][name]['properties']
+            properties['labels'] = {'tier': 'changed'}
+            properties.update(fixed.get(name, {}))
+        return changed
+
+    # Docker would hand the new volume the old one, and refuse a second
+    # network on the subnet: refused, each naming why, nothing changed.
+    refused = stacks.update(stack, relabelled())
+    assert refused['stack_status'] == 'FAILED'
+    reasons = {
+        name: stacks.resource(stack, name)['resource_status_reason']
+        for name in ('net', 'data')
+    }
+    assert 'the name "%s"' % volume_name in reasons['data']
+    assert 'the subnet %s' % subnet in reasons['net']
+    assert 'leave labels unchanged' in reasons['net']
+    assert api.inspect_volume(volume_name)['Labels'].get('tier') is None
+    assert stacks.container(stack, 'c')['Id'] == container
+
+    # The template as it was: nothing to do, nothing replaced.
+    reverted = stacks.update(stack, template)
+    assert reverted['stack_status'] == 'COMPLETE', reverted[
+        'stack_status_reason'
+    ]
+    assert stacks.container(stack, 'c')['Id'] == container
+
+    # With a new name and subnet as well, the replacement is made.
+    other_subnet = _subnet(api)
+    other_name = volume_name + '-2'
+    moved = relabelled(
+        data={'name': other_name},
+        net={'ipam': {'config': [{'subnet': other_subnet}]}},
+    )
+    [attachment] = moved['resources']['c']['properties']['networks']
+    attachment['ipv4_address'] = other_subnet.replace('0/24', '5')
+    replaced = stacks.update(stack, moved)
+    assert replaced['stack_status'] == 'COMPLETE', replaced[
+        'stack_status_reason'
+    ]
+    assert api.inspect_volume(other_name)['Labels']['tier'] == 'changed'
+    assert not api.volumes(filters={'name': '^%s$' % volume_name})['Volumes']

@@ -2,6 +2,7 @@
 made once and removed only when no container uses them."""
 
 from docker import errors as docker_errors
+from heat.common.i18n import _
 
 from heat_docker.resources import docker_resource
 
@@ -29,6 +30,46 @@ class SharedObject(docker_resource.DockerResource):
         except docker_errors.APIError as exc:
             raise self._refused(self.KIND, name, exc) from exc
         self.resource_id_set(made)
+
+    def needs_replace_with_prop_diff(
+        self, changed_properties_set, after_props, before_props
+    ):
+        """Every change replaces the object (Docker cannot change one), and
+        the replacement is made before the object goes: a change that
+        keeps what Docker lets one object have is refused, before any."""
+        if after_props.get('docker_endpoint') != before_props.get(
+            'docker_endpoint'
+        ):
+            return False
+        clashes = self.SPEC.replacement_clashes(before_props, after_props)
+        if clashes:
+            changed = ', '.join(sorted(changed_properties_set))
+            raise docker_resource.ResourceFailed(
+                _(
+                    '%(kind)s %(resource)s would be replaced to change '
+                    '%(changed)s, and its replacement is made before it '
+                    'is removed, with %(clashes)s. Change that as well, '
+                    'or leave %(changed)s unchanged'
+                )
+                % {
+                    'kind': self.KIND.capitalize(),
+                    'resource': self.name,
+                    'changed': changed,
+                    'clashes': '; and '.join(clashes),
+                }
+            )
+        return False
+
+    def needs_replace_failed(self):
+        """A failed update changed nothing (there is no update in place),
+        and a failed create made nothing: the object, if it is there, is
+        as it was made."""
+        if self.resource_id is None:
+            return True
+        with self.client_plugin().ignore_not_found:
+            self._inspect(self._client())
+            return False
+        return True
 
     def handle_delete(self):
         if self.resource_id is None:
