@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 from conftest import IMAGE
@@ -578,3 +579,64 @@ def test_update_events_say_in_place_or_replaced(
     (new,) = owned_containers(api, stack_name)
     assert new['Id'] != before['Id']
     succeeded(heat_docker('stack', 'delete', stack_name, '--yes', '--wait'))
+
+
+JOB = (
+    """
+heat_template_version: 2021-04-16
+parameters:
+  command: {type: string, default: exec sleep 1000}
+  completion: {type: string, default: running}
+resources:
+  job:
+    type: DockerInc::Docker::Container
+    properties:
+      image: %s
+      cmd: [sh, -c, {get_param: command}]
+      completion: {get_param: completion}
+      init: true
+"""
+    % IMAGE
+)
+
+
+def test_a_wait_fails_when_its_update_is_cancelled(
+    heat_docker, tmp_path, stack_name, docker_host
+):
+    template = tmp_path / 'job.yaml'
+    template.write_text(JOB)
+    succeeded(
+        heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
+    )
+    argv, env = command(
+        tmp_path,
+        *('stack', 'update', stack_name, '-t', template, '--wait'),
+        *('--parameter', 'command=exec sleep 20'),
+        *('--parameter', 'completion=exited'),
+        docker_host=docker_host,
+    )
+    waiting = subprocess.Popen(
+        argv,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    deadline = time.monotonic() + TIMEOUT
+    while stack_status(tmp_path, stack_name, docker_host) != (
+        'UPDATE_IN_PROGRESS'
+    ):
+        assert time.monotonic() < deadline, 'the update did not begin'
+        time.sleep(0.1)
+    # Heat rolls a cancelled update back with no end of the update's own.
+    succeeded(heat_docker('stack', 'cancel', stack_name))
+    _out, err = waiting.communicate(timeout=TIMEOUT)
+    assert waiting.returncode == 1, err
+    assert 'Stack %s ROLLBACK_' % stack_name in err
+    assert 'before its UPDATE ended' in err
+    while stack_status(tmp_path, stack_name, docker_host).endswith(
+        'IN_PROGRESS'
+    ):
+        assert time.monotonic() < deadline, 'the rollback did not end'
+        time.sleep(0.2)
+    delete_stack(tmp_path, stack_name, docker_host)

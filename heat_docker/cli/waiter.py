@@ -99,6 +99,8 @@ class Waiter:
             'GET', path + '/resources', nested_depth=5
         )['resources']
         lines = ['Stack %s %s' % (stack['stack_name'], stack_status)]
+        if not stack_status.startswith(self.action + '_'):
+            lines[0] += ' before its %s ended' % self.action
         lines += [
             '%s: %s: %s'
             % (
@@ -112,9 +114,19 @@ class Waiter:
         return '\n'.join(lines)
 
     def run(self, path, marker):
-        """Wait if --wait asked; a failed action ends the command."""
+        """Wait if --wait asked; an action that did not complete (it
+        failed, was cancelled, or its stack was deleted meanwhile) ends the
+        command."""
         if not self.parsed_args.wait:
             return
         status = self.wait(path, marker)
-        if status and status.endswith(progress.FAILED):
-            raise CommandFailed(self.failed(path, status))
+        if status == '%s_%s' % (self.action, progress.COMPLETE):
+            return
+        if status is None:
+            if self.action == 'DELETE':
+                return
+            raise CommandFailed(
+                'Stack %s was deleted before its %s ended'
+                % (path.split('/')[1], self.action)
+            )
+        raise CommandFailed(self.failed(path, status))

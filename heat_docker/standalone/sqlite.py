@@ -87,8 +87,9 @@ def wait_for_action_end(stack_id, action, since, marker, timeout):
     longer says it is in progress: Heat stores the event a transaction
     before the status. An action that takes over from one in progress
     (a delete after an engine died) first ends that one, whose end is
-    passed over. A stack deleted and gone has ended its action with no
-    status.
+    passed over; one that another action replaced with no end of its own
+    (an update cancelled, which rolls back) has ended with the stack's
+    state. A stack deleted and gone has ended its action with no status.
     """
     deadline = time.monotonic() + timeout
     stored = progress_commits
@@ -149,6 +150,9 @@ def _action_end(db, stack_id, action, since):
                 started = True
             elif started:
                 return True, '%s_%s' % (action, status)
+        if started and row[0] != action:
+            # Another took over before it ended: a cancel that rolls back.
+            return True, '%s_%s' % row
         return False, None
 
 
