@@ -18,6 +18,7 @@ import dataclasses
 import importlib.metadata
 import json
 import os
+import re
 import subprocess
 
 from heat_docker import compose_mapping as mapping
@@ -47,6 +48,8 @@ VOLUME_KEYS = {
     'labels': 'labels',
 }
 IPAM_POOL_KEYS = ('subnet', 'ip_range', 'gateway', 'aux_addresses')
+# A warning in Compose's log lines (logrus): time=... level=warning msg="..."
+_WARNING = re.compile(r'level=warning msg="((?:[^"\\]|\\.)*)"')
 
 
 class ComposeError(Exception):
@@ -58,7 +61,8 @@ class Project:
     model: dict
     raw_model: dict | None
     variables: dict
-    # What keeps variables from becoming parameters, for the user.
+    # Compose's warnings, and what keeps variables from becoming
+    # parameters, for the user.
     notes: list = dataclasses.field(default_factory=list)
 
 
@@ -83,7 +87,8 @@ def compose_binary():
     return binary
 
 
-def _run(args, env=None):
+def _run(args, env=None, warned=None):
+    """Compose's output; its warnings are added to ``warned``."""
     binary = compose_binary()
     try:
         done = subprocess.run(
@@ -100,14 +105,17 @@ def _run(args, env=None):
         ) from exc
     if done.returncode != 0:
         raise ComposeError(done.stderr.strip() or done.stdout.strip())
+    if warned is not None:
+        found = _WARNING.findall(done.stderr)
+        warned.extend(warning.replace('\\"', '"') for warning in found)
     return done.stdout
 
 
-def _config(args, *flags, env=None):
+def _config(args, *flags, env=None, warned=None):
     """The model as ``docker-compose config`` writes it. It writes a
     Compose file, so a "$" of a value is "$$" there, unless it writes the
     model with no interpolation."""
-    text = _run([*args, 'config', '--format', 'json', *flags], env)
+    text = _run([*args, 'config', '--format', 'json', *flags], env, warned)
     model = json.loads(text)
     return model if '--no-interpolate' in flags else _unescaped(model)
 
@@ -142,11 +150,13 @@ def load(files=(), env_file=None, project_name=None, profiles=()):
         args += ['-p', project_name]
     for profile in profiles:
         args += ['--profile', profile]
+    warned = []
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
-        model = pool.submit(_config, args)
+        model = pool.submit(_config, args, warned=warned)
         raw = pool.submit(_config, args, '--no-interpolate')
         environment = pool.submit(_run, [*args, 'config', '--environment'])
         model = model.result()
+        warnings = list(dict.fromkeys(warned))  # one a variable, not a use
         try:
             raw = raw.result()
         except ComposeError as exc:
@@ -155,9 +165,10 @@ def load(files=(), env_file=None, project_name=None, profiles=()):
                 None,
                 {},
                 [
+                    *warnings,
                     'variables: every variable is frozen at its value at '
                     'conversion: Compose cannot load the files without '
-                    'interpolation (%s)' % exc
+                    'interpolation (%s)' % exc,
                 ],
             )
         values = dict(
@@ -168,7 +179,7 @@ def load(files=(), env_file=None, project_name=None, profiles=()):
         variables = compose_model.locate(
             model, raw, values, lambda env: pool.submit(_refused_or, args, env)
         )
-    return Project(model, raw, variables)
+    return Project(model, raw, variables, warnings)
 
 
 def _with_params(model, variables):

@@ -1020,6 +1020,28 @@ def test_variables_compose_cannot_leave_uninterpolated_are_said(tmp_path):
 
 
 @needs_compose
+def test_compose_s_warnings_are_passed_on_once(tmp_path):
+    _write(
+        tmp_path,
+        {
+            'compose.yaml': (
+                'services:\n'
+                '  s:\n'
+                '    image: %s\n'
+                '    command: ["echo", "${UNSET_VAR}", "${UNSET_VAR}"]\n'
+                % IMAGE
+            )
+        },
+    )
+    result = from_compose(tmp_path)
+    template = yaml.safe_load(succeeded(result))
+    assert template['parameters']['UNSET_VAR']['default'] == ''
+    assert result.stderr == (
+        'The "UNSET_VAR" variable is not set. Defaulting to a blank string.\n'
+    )
+
+
+@needs_compose
 def test_a_file_compose_refuses_fails_with_its_message(tmp_path):
     _write(
         tmp_path,

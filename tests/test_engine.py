@@ -178,7 +178,7 @@ def test_other_settings_replace_the_engine_after_its_action(
     other = {'HEAT_DOCKER_DEBUG': '1'}
     listed = _status(state, docker_host, 'stack', 'list', env=other)
     assert listed.returncode == 0, listed.stderr
-    assert 'it is replaced once %s end' % name in listed.stderr
+    assert 'actions in progress on stack %s have ended' % name in listed.stderr
     assert name in listed.stdout
     _out, err = creating.communicate(timeout=TIMEOUT)
     assert creating.returncode == 0, err  # not interrupted

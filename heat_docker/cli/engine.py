@@ -258,11 +258,13 @@ class Engine:
         if status['actions_in_progress']:
             self.stderr.write(
                 'The engine of %s (pid %d, heat-docker %s) runs with other '
-                'settings; it is replaced once %s end.\n'
+                'settings or code; it is replaced once the actions in '
+                'progress on stack%s %s have ended.\n'
                 % (
                     self.state_dir,
                     status['pid'],
                     status['version'],
+                    's' if len(status['actions_in_progress']) > 1 else '',
                     ', '.join(status['actions_in_progress']),
                 )
             )
