@@ -1,5 +1,5 @@
 """DockerInc::Docker::Network: its properties, declared once, and the
-translation to the Engine API (``POST /networks/create``) and back from
+translation to the Engine API (``POST /networks/create``), its attributes from
 ``GET /networks/{id}``. No Heat here: testable on its own."""
 
 import ipaddress
@@ -52,21 +52,6 @@ def _ipam(value):
     }
 
 
-def _flatten_ipam(inspect):
-    ipam = inspect.get('IPAM') or {}
-    return {
-        'driver': ipam.get('Driver'),
-        'config': [
-            {
-                name: pool.get(prop.api)
-                for name, prop in _POOL.items()
-                if pool.get(prop.api)
-            }
-            for pool in ipam.get('Config') or ()
-        ],
-    }
-
-
 PROPERTIES = {
     'name': Prop(
         STRING,
@@ -82,7 +67,6 @@ PROPERTIES = {
         MAP,
         'IP address management: its driver, and the address pools.',
         expand=_ipam,
-        flatten=_flatten_ipam,
         schema={
             'driver': Prop(STRING, 'IPAM driver.', default='default'),
             'config': Prop(
@@ -205,15 +189,6 @@ def replacement_clashes(before, after):
                 % (subnet, ', '.join(overlapped))
             )
     return clashes
-
-
-def flatten(inspect):
-    """Property values as the engine reports them (for live state)."""
-    return {
-        name: prop.read_back(inspect)
-        for name, prop in PROPERTIES.items()
-        if name != 'docker_endpoint'
-    }
 
 
 def users(inspect):

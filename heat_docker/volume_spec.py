@@ -1,5 +1,5 @@
 """DockerInc::Docker::Volume: its properties, declared once, and the
-translation to the Engine API (``POST /volumes/create``) and back from
+translation to the Engine API (``POST /volumes/create``), its attributes from
 ``GET /volumes/{name}``. No Heat here: testable on its own."""
 
 from heat_docker import spec
@@ -63,12 +63,3 @@ def replacement_clashes(before, after):
     if name:
         return ['the name "%s", which Docker gives the same volume' % name]
     return []
-
-
-def flatten(inspect):
-    """Property values as the engine reports them (for live state)."""
-    return {
-        name: prop.read_back(inspect)
-        for name, prop in PROPERTIES.items()
-        if name != 'docker_endpoint'
-    }

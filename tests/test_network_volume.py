@@ -639,3 +639,62 @@ def test_a_replacement_beside_a_fixed_name_or_subnet_is_refused(stacks, api):
     ]
     assert api.inspect_volume(other_name)['Labels']['tier'] == 'changed'
     assert not api.volumes(filters={'name': '^%s$' % volume_name})['Volumes']
+
+
+def test_converge_keeps_the_networks_and_volumes_that_are_there(stacks, api):
+    template = _template(
+        {
+            'net': {
+                'type': 'DockerInc::Docker::Network',
+                'properties': {'labels': {'tier': 'app'}},
+            },
+            'data': {
+                'type': 'DockerInc::Docker::Volume',
+                'properties': {'labels': {'tier': 'app'}},
+            },
+            'c': {
+                'type': 'DockerInc::Docker::Container',
+                'properties': {
+                    'image': IMAGE,
+                    **SLEEPER,
+                    'networks': [{'network': {'get_resource': 'net'}}],
+                    'mounts': [
+                        {
+                            'type': 'volume',
+                            'source': {'get_resource': 'data'},
+                            'target': '/data',
+                        }
+                    ],
+                },
+            },
+        }
+    )
+    stack = stacks.create(template)
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+
+    def physical_ids():
+        return {
+            name: stacks.resource(stack, name)['physical_resource_id']
+            for name in ('net', 'data', 'c')
+        }
+
+    made = physical_ids()
+    # Their names and labels as Docker reports them are Heat's, not the
+    # template's: that is no drift, and a volume replaced loses its data.
+    converged = stacks.update(stack, template, existing=True, converge=True)
+    assert converged['stack_status'] == 'COMPLETE', converged[
+        'stack_status_reason'
+    ]
+    assert physical_ids() == made
+    # A volume gone is made again.
+    api.remove_container(made['c'], force=True)
+    api.remove_volume(made['data'])
+    converged = stacks.update(stack, template, existing=True, converge=True)
+    assert converged['stack_status'] == 'COMPLETE', converged[
+        'stack_status_reason'
+    ]
+    again = physical_ids()
+    assert again['net'] == made['net']
+    assert again['data'] != made['data']
+    api.inspect_volume(again['data'])
+    assert api.inspect_container(again['c'])['State']['Running']

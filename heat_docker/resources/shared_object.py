@@ -9,7 +9,7 @@ from heat_docker.resources import docker_resource
 
 class SharedObject(docker_resource.DockerResource):
     """A subclass names its ``KIND``, its ``SPEC`` module (PROPERTIES,
-    ATTRIBUTES, flatten), the properties the policy judges
+    ATTRIBUTES, replacement_clashes), the properties the policy judges
     (``POLICY_PROPERTIES``), and how to create, inspect, list the users of
     and remove its object."""
 
@@ -94,7 +94,9 @@ class SharedObject(docker_resource.DockerResource):
         return None
 
     def parse_live_resource_data(self, resource_properties, resource_data):
-        return self.SPEC.flatten(resource_data)
+        # Docker changes no property of a network or volume: it is there
+        # (get_live_resource_data found it), or gone and made again.
+        return {}
 
     def _create(self, client, values, name):
         """Create the object; its resource id."""
