@@ -640,3 +640,23 @@ def test_a_wait_fails_when_its_update_is_cancelled(
         assert time.monotonic() < deadline, 'the rollback did not end'
         time.sleep(0.2)
     delete_stack(tmp_path, stack_name, docker_host)
+
+
+def test_a_suspended_stack_is_resumed_before_it_is_checked(
+    heat_docker, tmp_path, stack_name, docker_host
+):
+    template = tmp_path / 'job.yaml'
+    template.write_text(JOB)
+    succeeded(
+        heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
+    )
+    succeeded(heat_docker('stack', 'suspend', stack_name, '--wait'))
+    # Checked, its resources would be CHECK_*, which Heat never resumes.
+    refused = failed(heat_docker('stack', 'check', stack_name, '--wait'))
+    assert 'Stack %s is suspended: resume it before' % stack_name in refused
+    assert stack_status(tmp_path, stack_name, docker_host) == (
+        'SUSPEND_COMPLETE'
+    )
+    succeeded(heat_docker('stack', 'resume', stack_name, '--wait'))
+    succeeded(heat_docker('stack', 'check', stack_name, '--wait'))
+    delete_stack(tmp_path, stack_name, docker_host)

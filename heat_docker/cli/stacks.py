@@ -439,10 +439,21 @@ class _StackAction(Lister):
         )
         return parser
 
+    def refused(self, stack):
+        """Why the action is not asked of ``stack``, or None."""
+        return None
+
     def take_action(self, parsed_args):
         rows = []
         for name in parsed_args.stack:
             path = stack_path(self.app, name, heat_api_error=parsed_args.wait)
+            refusal = self.refused(
+                self.app.engine.call('GET', path, resolve_outputs='False')[
+                    'stack'
+                ]
+            )
+            if refusal:
+                raise CommandFailed(refusal)
             marker = (
                 last_event_id(self.app, path) if parsed_args.wait else None
             )
@@ -461,6 +472,16 @@ class CheckStack(_StackAction):
     """Check a stack."""
 
     action = 'CHECK'
+
+    def refused(self, stack):
+        if stack['stack_status'] != 'SUSPEND_COMPLETE':
+            return None
+        return (
+            'Stack %s is suspended: resume it before checking it. Heat '
+            'resumes only resources whose last action was a suspend; after '
+            'a check, "stack update --existing --converge" would be the '
+            'way to start them again' % stack['stack_name']
+        )
 
 
 class SuspendStack(_StackAction):
