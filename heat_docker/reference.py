@@ -41,7 +41,9 @@ def render():
         for prop, schema in sorted(cls.properties_schema.items()):
             lines += _property(prop, schema, '', top=True)
         lines += ['Attributes', '~' * len('Attributes'), '']
-        for attribute, schema in sorted(cls.attributes_schema.items()):
+        # Heat adds its own (show) to a type's schema once it makes one.
+        attributes = {**cls.base_attributes_schema, **cls.attributes_schema}
+        for attribute, schema in sorted(attributes.items()):
             lines += ['``%s``' % attribute]
             lines += _wrapped(schema.description, INDENT) + ['']
     return '\n'.join(lines) + '\n'

@@ -27,7 +27,10 @@ def test_the_reference_covers_every_property_and_attribute():
         section = text.split('\n%s\n' % name, 1)[1].split('\n\n\n', 1)[0]
         for prop in cls.properties_schema:
             assert '\n``%s`` (' % prop in section, (name, prop)
-        for attribute in cls.attributes_schema:
+        for attribute in {
+            **cls.base_attributes_schema,
+            **cls.attributes_schema,
+        }:
             assert '\n``%s``\n' % attribute in section, (name, attribute)
 
 
