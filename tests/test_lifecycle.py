@@ -373,3 +373,27 @@ def test_delete_removes_a_container_made_but_never_recorded(stacks, api):
 
     assert stacks.delete(stack) == 'DELETE_COMPLETE'
     assert made not in [c['Id'] for c in api.containers(all=True)]
+
+
+def test_an_adopted_stack_takes_its_snapshot_images_with_it(stacks, api, heat):
+    before = _snapshot_images(api)
+    stack = stacks.create(HOT_CONTAINER)
+    _snapshot(heat, stack)
+    restored = stacks.action(stack, 'restore', _snapshot(heat, stack)['id'])
+    assert restored['stack_status'] == 'COMPLETE'
+    data = heat.engine.abandon_stack(heat.context, stack['stack_identity'])
+    stacks.created.remove(stack['stack_identity'])
+
+    # Its container and the images committed from it carry the labels of
+    # the stack it was made in.
+    adopted = stacks.create(
+        data['template'],
+        args={'adopt_stack_data': json.dumps(data, default=dict)},
+    )
+    assert (adopted['stack_action'], adopted['stack_status']) == (
+        'ADOPT',
+        'COMPLETE',
+    ), adopted['stack_status_reason']
+    assert len(_snapshot_images(api)) == len(before) + 2
+    assert stacks.delete(adopted) == 'DELETE_COMPLETE'
+    assert _snapshot_images(api) == before

@@ -31,20 +31,30 @@ class Snapshots:
         Heat deletes a stack's snapshots before its resources, but through
         the template it is deleting, which no longer holds them: their
         handle_delete_snapshot is never called. The images carry the
-        container's labels (a commit keeps them).
+        container's labels (a commit keeps them): this stack's, or, for a
+        container adopted from an abandoned stack, those of the stack it
+        was made in, which the recorded image carries too.
         """
-        owned = client.images(
-            name=SNAPSHOT_REPOSITORY,
-            filters={
-                'label': [
-                    '%s=%s' % item for item in self._owner_labels().items()
-                ]
-            },
-        )
-        for image in owned:
-            for tag in image.get('RepoTags') or ():
-                with self.client_plugin().ignore_not_found:
-                    client.remove_image(tag, force=True)
+        owners = [self._owner_labels()]
+        with self.client_plugin().ignore_not_found:
+            labels = (
+                client.inspect_image(self._recorded()[SNAPSHOT_DATA])[
+                    'Config'
+                ]['Labels']
+                or {}
+            )
+            owners.append({name: labels.get(name) for name in owners[0]})
+        removed = set()
+        for owner in owners:
+            owned = client.images(
+                name=SNAPSHOT_REPOSITORY,
+                filters={'label': ['%s=%s' % item for item in owner.items()]},
+            )
+            for image in owned:
+                for tag in set(image.get('RepoTags') or ()) - removed:
+                    removed.add(tag)
+                    with self.client_plugin().ignore_not_found:
+                        client.remove_image(tag, force=True)
 
     def handle_delete_snapshot(self, snapshot):
         image = snapshot['resource_data'].get(SNAPSHOT_DATA)
