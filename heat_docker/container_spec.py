@@ -838,6 +838,14 @@ def live_values(values, info):
     return live
 
 
+def linked_names(links):
+    """The names of the containers ``links`` link to."""
+    return {
+        link.split(':', 1)[0].lstrip('/')
+        for link in container_api.normalized_links(links) or ()
+    }
+
+
 # The escape hatches come first, so that typed properties win.
 _IN_BODY_ORDER = sorted(
     PROPERTIES, key=lambda name: name not in _ESCAPE_HATCHES

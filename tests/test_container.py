@@ -168,9 +168,11 @@ def test_links_to_a_named_container(stacks):
             }
         },
     )
-    template['resources']['c']['depends_on'] = ['peer']
+    # No depends_on, as in templates for the old contrib resource: the
+    # link's name makes the peer come first.
     stack = stacks.create(template)
     assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    assert stacks.resource(stack, 'peer')['required_by'] == ['c']
     info = stacks.container(stack, 'c')
     assert info['HostConfig']['Links'] == [
         '/%s:%s/db' % (peer_name, info['Name'])

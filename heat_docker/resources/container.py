@@ -66,6 +66,32 @@ class DockerContainer(
     RUNS_CONTAINERS = True
     SPEC_PROPERTIES = cspec.PROPERTIES
 
+    def add_dependencies(self, deps):
+        """A link names the container it links to (a template for Heat's
+        old contrib resource names it; it cannot get_resource it): a
+        container of this stack of that name is made first, as Docker
+        needs it to be."""
+        super().add_dependencies(deps)
+        links = self.template_name('links')
+        if links not in self.properties_schema:
+            return
+        try:
+            linked = cspec.linked_names(self.properties[links])
+        except (ValueError, TypeError):
+            return  # refused at validation, naming the property
+        for other in self.stack.values():
+            if other is self or not isinstance(other, DockerContainer):
+                continue
+            name = other.template_name('name')
+            if name not in other.properties_schema:
+                continue
+            try:
+                wanted = other.properties[name]
+            except (ValueError, TypeError):
+                continue
+            if wanted and wanted.lstrip('/') in linked:
+                deps += (self, other)
+
     def _siblings(self, client):
         """Other containers of this resource: a replacement, or the one it
         replaces, found by Heat's labels."""
