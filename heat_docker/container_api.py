@@ -261,7 +261,11 @@ def volumes(value):
         raise InvalidValue('volumes', 'must be a map or a list')
     for path in list(volumes) + [b.split(':')[1] for b in binds]:
         if not path.startswith('/'):
-            raise InvalidValue('volumes', '%r is not an absolute path' % path)
+            raise InvalidValue(
+                'volumes',
+                '%r is not an absolute path in the container (a volume '
+                'name goes on the host side)' % path,
+            )
     return {'Config.Volumes': volumes, 'HostConfig.Binds': binds}
 
 

@@ -269,11 +269,12 @@ PROPERTIES = {
     ),
     'volumes': Prop(
         ANY,
-        'Volumes in the old contrib forms: a map of host path to '
-        '{bind: container path, ro: true|false} (bind mounts) or of '
-        'container path to {} (anonymous volumes), or a list of '
-        '{path_on_host, path_in_container, permissions: rw|ro}. Prefer '
-        '"mounts".',
+        'Volumes in the old contrib forms: a map of host path or volume '
+        'name to {bind: container path, ro: true|false} (bind mounts, '
+        'named volumes) or of container path to {} (anonymous volumes), '
+        'or a list of {path_on_host, path_in_container, permissions: '
+        'rw|ro}, where path_on_host may be a volume name ({get_resource: '
+        'a DockerInc::Docker::Volume}). Prefer "mounts".',
         api='HostConfig.Binds',
         expand=container_api.volumes,
     ),

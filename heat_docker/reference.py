@@ -10,7 +10,7 @@ import json
 import sys
 import textwrap
 
-from heat.engine import constraints
+from oslo_service import backend
 
 import heat_docker
 
@@ -22,6 +22,9 @@ INDENT = '    '
 def render():
     """The reference of every type in ``heat_docker.resource_mapping()``,
     as reStructuredText."""
+    # Heat's imports would settle oslo.service on eventlet; the standalone
+    # engine, which may share the process (the tests), runs on threads.
+    backend.init_backend(backend.BackendType.THREADING)
     lines = [
         '=' * len(TITLE),
         TITLE,
@@ -50,6 +53,8 @@ def render():
 
 
 def _property(name, schema, indent, top=False):
+    from heat.engine import constraints
+
     facts = [schema.type]
     if schema.required:
         facts.append('required')
@@ -82,6 +87,8 @@ def _property(name, schema, indent, top=False):
 
 
 def _constraint(constraint):
+    from heat.engine import constraints
+
     if isinstance(constraint, constraints.AllowedValues):
         return 'One of: %s.' % ', '.join(
             '``%s``' % value for value in constraint.allowed
