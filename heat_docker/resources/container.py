@@ -24,6 +24,7 @@ from heat_docker.resources import docker_resource
 from heat_docker.resources import snapshots
 from heat_docker.resources import stopping
 from heat_docker.resources.docker_resource import UNANSWERED
+from heat_docker.resources.snapshots import ADOPTED_FROM_DATA
 from heat_docker.resources.snapshots import SNAPSHOT_DATA
 from heat_docker.resources.snapshots import SNAPSHOT_REPOSITORY
 
@@ -582,7 +583,7 @@ class DockerContainer(
     def handle_adopt(self, resource_data):
         super().handle_adopt(resource_data)
         try:
-            self._show_resource()
+            info = self._show_resource()
         except Exception as exc:
             if self.client_plugin().is_not_found(exc):
                 raise ContainerFailed(
@@ -591,6 +592,11 @@ class DockerContainer(
             raise
         self._check_owner(self._client(), self.resource_id, None)
         self._record_endpoint()
+        made_in = (info['Config'].get('Labels') or {}).get(
+            cspec.STACK_ID_LABEL
+        )
+        if made_in and made_in != self.stack.id:
+            self.data_set(ADOPTED_FROM_DATA, made_in)
 
     # Attributes
 

@@ -6,6 +6,8 @@ import time
 from heat_docker import container_spec as cspec
 
 SNAPSHOT_DATA = 'snapshot_image'
+# The stack an adopted container was made in (its labels still say so).
+ADOPTED_FROM_DATA = 'adopted_from_stack'
 # Snapshot images are never pulled: "localhost/" keeps any attempt local.
 SNAPSHOT_REPOSITORY = 'localhost/heat-docker-snapshot'
 
@@ -31,28 +33,20 @@ class Snapshots:
         Heat deletes a stack's snapshots before its resources, but through
         the template it is deleting, which no longer holds them: their
         handle_delete_snapshot is never called. The images carry the
-        container's labels (a commit keeps them): this stack's, or, for a
-        container adopted from an abandoned stack, those of the stack it
-        was made in, which the recorded image carries too.
+        container's labels (a commit keeps them): this stack's, and for a
+        container adopted from an abandoned stack, that stack's too.
         """
         owners = [self._owner_labels()]
-        with self.client_plugin().ignore_not_found:
-            labels = (
-                client.inspect_image(self._recorded()[SNAPSHOT_DATA])[
-                    'Config'
-                ]['Labels']
-                or {}
-            )
-            owners.append({name: labels.get(name) for name in owners[0]})
-        removed = set()
+        adopted_from = self._recorded().get(ADOPTED_FROM_DATA)
+        if adopted_from:
+            owners.append({**owners[0], cspec.STACK_ID_LABEL: adopted_from})
         for owner in owners:
             owned = client.images(
                 name=SNAPSHOT_REPOSITORY,
                 filters={'label': ['%s=%s' % item for item in owner.items()]},
             )
             for image in owned:
-                for tag in set(image.get('RepoTags') or ()) - removed:
-                    removed.add(tag)
+                for tag in image.get('RepoTags') or ():
                     with self.client_plugin().ignore_not_found:
                         client.remove_image(tag, force=True)
 
