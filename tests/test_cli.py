@@ -521,6 +521,7 @@ heat_template_version: 2021-04-16
 parameters:
   memory: {type: string, default: 64m}
   command: {type: string, default: exec sleep 1000}
+  completion: {type: string, default: running}
 resources:
   web:
     type: DockerInc::Docker::Container
@@ -528,20 +529,27 @@ resources:
       image: %s
       cmd: [sh, -c, {get_param: command}]
       memory: {get_param: memory}
+      completion: {get_param: completion}
       init: true
 """
     % IMAGE
 )
 
 
-def test_update_events_say_in_place_or_replaced(
-    heat_docker, api, tmp_path, stack_name
-):
+def _resizable(heat_docker, tmp_path, stack_name):
+    """A stack of RESIZABLE, created and waited for; its template."""
     template = tmp_path / 'resizable.yaml'
     template.write_text(RESIZABLE)
     succeeded(
         heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
     )
+    return template
+
+
+def test_update_events_say_in_place_or_replaced(
+    heat_docker, api, tmp_path, stack_name
+):
+    template = _resizable(heat_docker, tmp_path, stack_name)
     (before,) = owned_containers(api, stack_name)
 
     in_place = heat_docker(
@@ -581,33 +589,10 @@ def test_update_events_say_in_place_or_replaced(
     succeeded(heat_docker('stack', 'delete', stack_name, '--yes', '--wait'))
 
 
-JOB = (
-    """
-heat_template_version: 2021-04-16
-parameters:
-  command: {type: string, default: exec sleep 1000}
-  completion: {type: string, default: running}
-resources:
-  job:
-    type: DockerInc::Docker::Container
-    properties:
-      image: %s
-      cmd: [sh, -c, {get_param: command}]
-      completion: {get_param: completion}
-      init: true
-"""
-    % IMAGE
-)
-
-
 def test_a_wait_fails_when_its_update_is_cancelled(
     heat_docker, tmp_path, stack_name, docker_host
 ):
-    template = tmp_path / 'job.yaml'
-    template.write_text(JOB)
-    succeeded(
-        heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
-    )
+    template = _resizable(heat_docker, tmp_path, stack_name)
     argv, env = command(
         tmp_path,
         *('stack', 'update', stack_name, '-t', template, '--wait'),
@@ -645,11 +630,7 @@ def test_a_wait_fails_when_its_update_is_cancelled(
 def test_a_suspended_stack_is_resumed_before_it_is_checked(
     heat_docker, tmp_path, stack_name, docker_host
 ):
-    template = tmp_path / 'job.yaml'
-    template.write_text(JOB)
-    succeeded(
-        heat_docker('stack', 'create', stack_name, '-t', template, '--wait')
-    )
+    _resizable(heat_docker, tmp_path, stack_name)
     succeeded(heat_docker('stack', 'suspend', stack_name, '--wait'))
     # Checked, its resources would be CHECK_*, which Heat never resumes.
     refused = failed(heat_docker('stack', 'check', stack_name, '--wait'))

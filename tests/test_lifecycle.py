@@ -199,15 +199,11 @@ def test_converge_leaves_alone_what_the_template_did_not_set(stacks, api):
     assert stacks.container(stack, 'c')['Id'] == container
 
 
-def test_abandon_keeps_the_container_and_adopt_takes_it_back(
-    stacks, api, heat
-):
-    stack = stacks.create(container_template({'cmd': SLEEP, 'init': True}))
-    container = stacks.container(stack, 'c')['Id']
+def _abandoned_and_adopted(stacks, heat, stack):
+    """``stack`` abandoned, then adopted from its abandon data; the stack
+    adopted."""
     data = heat.engine.abandon_stack(heat.context, stack['stack_identity'])
     stacks.created.remove(stack['stack_identity'])
-    assert api.inspect_container(container)['State']['Running']
-
     adopted = stacks.create(
         data['template'],
         args={'adopt_stack_data': json.dumps(data, default=dict)},
@@ -216,7 +212,17 @@ def test_abandon_keeps_the_container_and_adopt_takes_it_back(
         'ADOPT',
         'COMPLETE',
     ), adopted['stack_status_reason']
+    return adopted
+
+
+def test_abandon_keeps_the_container_and_adopt_takes_it_back(
+    stacks, api, heat
+):
+    stack = stacks.create(container_template({'cmd': SLEEP, 'init': True}))
+    container = stacks.container(stack, 'c')['Id']
+    adopted = _abandoned_and_adopted(stacks, heat, stack)
     assert stacks.container(adopted, 'c')['Id'] == container
+    assert api.inspect_container(container)['State']['Running']
     assert stacks.delete(adopted) == 'DELETE_COMPLETE'
     assert api.containers(all=True, filters={'id': container}) == []
 
@@ -381,19 +387,9 @@ def test_an_adopted_stack_takes_its_snapshot_images_with_it(stacks, api, heat):
     _snapshot(heat, stack)
     restored = stacks.action(stack, 'restore', _snapshot(heat, stack)['id'])
     assert restored['stack_status'] == 'COMPLETE'
-    data = heat.engine.abandon_stack(heat.context, stack['stack_identity'])
-    stacks.created.remove(stack['stack_identity'])
-
     # Its container and the images committed from it carry the labels of
     # the stack it was made in.
-    adopted = stacks.create(
-        data['template'],
-        args={'adopt_stack_data': json.dumps(data, default=dict)},
-    )
-    assert (adopted['stack_action'], adopted['stack_status']) == (
-        'ADOPT',
-        'COMPLETE',
-    ), adopted['stack_status_reason']
+    adopted = _abandoned_and_adopted(stacks, heat, stack)
     assert len(_snapshot_images(api)) == len(before) + 2
     assert stacks.delete(adopted) == 'DELETE_COMPLETE'
     assert _snapshot_images(api) == before

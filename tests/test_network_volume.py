@@ -24,6 +24,15 @@ def _template(resources, outputs=None):
     return template
 
 
+def _data_mount(volume):
+    """A mount of the stack's volume resource ``volume`` at /data."""
+    return {
+        'type': 'volume',
+        'source': {'get_resource': volume},
+        'target': '/data',
+    }
+
+
 def _subnet(api):
     """A /24 that no network of the engine, nor the host (where other
     engines' bridges may be), uses."""
@@ -77,13 +86,7 @@ def _app(subnet, volume_name, **container):
                             'ipv4_address': subnet.replace('0/24', '5'),
                         }
                     ],
-                    'mounts': [
-                        {
-                            'type': 'volume',
-                            'source': {'get_resource': 'data'},
-                            'target': '/data',
-                        }
-                    ],
+                    'mounts': [_data_mount('data')],
                     **container,
                 },
             },
@@ -213,13 +216,7 @@ def test_a_retained_volume_outlives_its_stack(stacks, api):
                     'image': IMAGE,
                     'cmd': ['sh', '-c', 'echo kept > /data/file'],
                     'completion': 'exited',
-                    'mounts': [
-                        {
-                            'type': 'volume',
-                            'source': {'get_resource': 'data'},
-                            'target': '/data',
-                        }
-                    ],
+                    'mounts': [_data_mount('data')],
                 },
             },
         }
@@ -525,13 +522,7 @@ def test_an_update_preview_sees_the_resources_the_update_keeps(stacks, api):
                         'image': IMAGE,
                         **SLEEPER,
                         'memory': memory,
-                        'mounts': [
-                            {
-                                'type': 'volume',
-                                'source': {'get_resource': 'vol'},
-                                'target': '/data',
-                            }
-                        ],
+                        'mounts': [_data_mount('vol')],
                         'networks': [{'network': {'get_resource': 'net'}}],
                     },
                 },
@@ -658,13 +649,7 @@ def test_converge_keeps_the_networks_and_volumes_that_are_there(stacks, api):
                     'image': IMAGE,
                     **SLEEPER,
                     'networks': [{'network': {'get_resource': 'net'}}],
-                    'mounts': [
-                        {
-                            'type': 'volume',
-                            'source': {'get_resource': 'data'},
-                            'target': '/data',
-                        }
-                    ],
+                    'mounts': [_data_mount('data')],
                 },
             },
         }
