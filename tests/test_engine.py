@@ -145,7 +145,12 @@ def test_engine_status_and_stop(tmp_path, docker_host):
     assert status['state'] == 'running'
     assert status['settings']['DOCKER_HOST'] == docker_host
     assert status['uptime'] >= 0
-    succeeded(run(state, 'engine', 'stop', docker_host=docker_host))
+    stopped = run(state, 'engine', 'stop', docker_host=docker_host)
+    succeeded(stopped)
+    assert stopped.stderr == 'Stopped the engine of %s (pid %d).\n' % (
+        state,
+        status['pid'],
+    )
     assert not engine_api.alive(status['pid'])
     assert not (state / 'engine.sock').exists()
     failed(run(state, 'engine', 'status', docker_host=docker_host))

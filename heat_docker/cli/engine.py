@@ -96,6 +96,16 @@ def _control_error(status, data):
         )
 
 
+def actions_in_progress(status):
+    """What an engine of ``status`` waits for before it goes, for a
+    message."""
+    stacks = status['actions_in_progress']
+    return 'the actions in progress on stack%s %s' % (
+        's' if len(stacks) > 1 else '',
+        ', '.join(stacks),
+    )
+
+
 class Engine:
     """The engine of a state directory, as a command sees it."""
 
@@ -258,14 +268,12 @@ class Engine:
         if status['actions_in_progress']:
             self.stderr.write(
                 'The engine of %s (pid %d, heat-docker %s) runs with other '
-                'settings or code; it is replaced once the actions in '
-                'progress on stack%s %s have ended.\n'
+                'settings or code; it is replaced once %s have ended.\n'
                 % (
                     self.state_dir,
                     status['pid'],
                     status['version'],
-                    's' if len(status['actions_in_progress']) > 1 else '',
-                    ', '.join(status['actions_in_progress']),
+                    actions_in_progress(status),
                 )
             )
             return status

@@ -3,6 +3,7 @@ orphans``: the commands about the engine itself."""
 
 import os
 
+from heat_docker.cli import engine as engine_api
 from heat_docker.cli.common import Command
 from heat_docker.cli.common import CommandFailed
 from heat_docker.cli.common import Lister
@@ -63,10 +64,14 @@ class EngineStop(Command):
         status = engine.control('retire', any_engine=True)
         if status['actions_in_progress']:
             self.app.stderr.write(
-                'The engine (pid %d) stops once %s end.\n'
-                % (status['pid'], ', '.join(status['actions_in_progress']))
+                'The engine (pid %d) stops once %s have ended.\n'
+                % (status['pid'], engine_api.actions_in_progress(status))
             )
         engine.wait_exit(status['pid'])
+        self.app.stderr.write(
+            'Stopped the engine of %s (pid %d).\n'
+            % (engine.state_dir, status['pid'])
+        )
 
 
 class Serve(Command):
