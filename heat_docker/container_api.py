@@ -9,8 +9,8 @@ from docker import types as docker_types
 from docker.utils import utils as docker_utils
 
 from heat_docker import spec
+from heat_docker.spec import PREDEFINED_NETWORKS
 from heat_docker.spec import InvalidValue
-from heat_docker.validation.common import PREDEFINED_NETWORKS
 
 CAPABILITIES = (
     'ALL',

@@ -25,13 +25,13 @@ from heat_docker.spec import LIVE
 from heat_docker.spec import MAP
 from heat_docker.spec import NO_CONTAINER_CHANGE
 from heat_docker.spec import NUMBER
+from heat_docker.spec import PREDEFINED_NETWORKS
 from heat_docker.spec import RENAME
 from heat_docker.spec import STRING
 from heat_docker.spec import Allowed
 from heat_docker.spec import Pattern
 from heat_docker.spec import Prop
 from heat_docker.spec import Range
-from heat_docker.validation.common import PREDEFINED_NETWORKS
 
 LABEL_PREFIX = 'org.openstack.heat.'
 STACK_ID_LABEL = LABEL_PREFIX + 'stack-id'

@@ -26,6 +26,9 @@ STRING, INTEGER, NUMBER, BOOLEAN, LIST, MAP, ANY = (
     'Any',
 )
 
+# The networks every Docker engine has, which no user network may be.
+PREDEFINED_NETWORKS = frozenset(('bridge', 'default', 'host', 'none'))
+
 # How a change to a property reaches a running container.
 REPLACE = 'replace'  # a new container replaces the old one
 LIVE = 'live'  # POST /containers/{id}/update

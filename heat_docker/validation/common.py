@@ -35,7 +35,6 @@ BIND_MODES = (
     {'nocopy'},
     {'consistent', 'cached', 'delegated'},
 )
-PREDEFINED_NETWORKS = frozenset(('bridge', 'default', 'host', 'none'))
 LOG_OPTIONS = {
     'json-file': 'max-file max-size compress labels labels-regex env '
     'env-regex tag',

@@ -1,6 +1,6 @@
 """Rules of HostConfig: networking, restart, namespaces."""
 
-from heat_docker.validation.common import PREDEFINED_NETWORKS
+from heat_docker.spec import PREDEFINED_NETWORKS
 from heat_docker.validation.common import host_config
 from heat_docker.validation.common import is_ip
 from heat_docker.validation.common import is_number
