@@ -14,6 +14,7 @@ import posixpath
 from heat_docker import container_spec as cspec
 from heat_docker import image_spec
 from heat_docker import network_spec
+from heat_docker import spec
 
 HOST_NAMESPACE_FIELDS = (
     'NetworkMode',
@@ -254,6 +255,28 @@ def volume_references(values):
     ]
 
 
+def network_references(values):
+    """``[(property, network)]``: the user-defined networks ``values``
+    join, by name or id (the predefined ones, and container: modes,
+    aside)."""
+    found = []
+    for name, path, value in cspec.contributions(values):
+        if path == 'HostConfig.NetworkMode':
+            networks = [value]
+        elif path == 'NetworkingConfig.EndpointsConfig':
+            networks = list(value or ())
+        else:
+            continue
+        found += [
+            (name, network)
+            for network in networks
+            if network
+            and network not in spec.PREDEFINED_NETWORKS
+            and not network.startswith('container:')
+        ]
+    return found
+
+
 def cross_project_refusal(container):
     """Why a container outside the stack's project may not be named."""
     return _refusal(
@@ -268,6 +291,35 @@ def foreign_volume_refusal(volume):
     return _refusal(
         "a mount of volume %s, which is not one of this project's volumes,"
         % volume,
+        'allow_cross_project_references = true',
+    )
+
+
+def foreign_network_refusal(network):
+    """Why a network outside the stack's project may not be joined."""
+    return _refusal(
+        "joining network %s, which is not one of this project's networks,"
+        % network,
+        'allow_cross_project_references = true',
+    )
+
+
+def foreign_name_refusal(kind, name):
+    """Why a network or volume resource may not take the name of one
+    that exists and is not this project's (its delete would remove it)."""
+    return _refusal(
+        "a %s named %s, which exists and is not one of this project's,"
+        % (kind, name),
+        'allow_cross_project_references = true',
+    )
+
+
+def foreign_tag_refusal(tag):
+    """Why an image resource may not move a tag that another project's
+    image, or one Heat did not make, holds."""
+    return _refusal(
+        'tagging %s, which names an image that is not one of this '
+        "project's," % tag,
         'allow_cross_project_references = true',
     )
 

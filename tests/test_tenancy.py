@@ -1,5 +1,6 @@
 """Projects sharing one Docker endpoint reach only their own containers."""
 
+from conftest import IMAGE
 from conftest import SLEEP
 from conftest import container_template
 import pytest
@@ -277,3 +278,98 @@ def test_volumes_are_labelled_and_another_projects_refused(
         demo.cleanup()
         api.remove_volume(volume)
         api.remove_volume('tenancy-by-hand-%s' % id(demo))
+
+
+def test_another_projects_network_and_volume_names_are_refused(
+    stacks, api, confined
+):
+    demo = stacks.as_project('demo')
+    suffix = id(demo)
+    network, volume = 'tenancy-net-%s' % suffix, 'tenancy-keep-%s' % suffix
+    kept = demo.create(
+        {
+            'heat_template_version': '2021-04-16',
+            'resources': {
+                'net': {
+                    'type': 'DockerInc::Docker::Network',
+                    'properties': {'name': network},
+                },
+                'vol': {
+                    'type': 'DockerInc::Docker::Volume',
+                    'deletion_policy': 'Retain',
+                    'properties': {'name': volume},
+                },
+            },
+        }
+    )
+    other = stacks.as_project('other')
+    try:
+        assert kept['stack_status'] == 'COMPLETE', kept['stack_status_reason']
+        # Joining it would reach demo's containers on it.
+        for prop, value in (
+            ('networks', [{'network': network}]),
+            ('network_mode', network),
+        ):
+            error = other.validation_error(
+                container_template({'cmd': SLEEP, prop: value})
+            )
+            assert (
+                'resources.c.properties.%s: joining network %s, which is not '
+                "one of this project's networks, is not allowed"
+                % (prop, network)
+            ) in error
+            assert OPTION in error
+        # Taking its name, the stack would hold demo's volume, and remove
+        # it with its data at its delete.
+        taken = other.create(
+            {
+                'heat_template_version': '2021-04-16',
+                'resources': {
+                    'v': {
+                        'type': 'DockerInc::Docker::Volume',
+                        'properties': {'name': volume},
+                    }
+                },
+            }
+        )
+        assert taken['stack_status'] == 'FAILED'
+        assert (
+            'resources.v.properties.name: a volume named %s, which exists '
+            "and is not one of this project's, is not allowed" % volume
+        ) in taken['stack_status_reason']
+        assert other.delete(taken) == 'DELETE_COMPLETE'
+        assert api.inspect_volume(volume)['Labels'][PROJECT_LABEL] == 'demo'
+    finally:
+        demo.cleanup()
+        other.cleanup()
+        api.remove_volume(volume)
+
+
+def test_an_image_resource_moves_no_tag_it_does_not_own(stacks, api, confined):
+    base = api.inspect_image(IMAGE)['Id']
+    other = stacks.as_project('other')
+    stack = other.create(
+        {
+            'heat_template_version': '2021-04-16',
+            'resources': {
+                'img': {
+                    'type': 'DockerInc::Docker::Image',
+                    'properties': {
+                        'reference': 'localhost/other/pb:%s' % id(other),
+                        'tags': [IMAGE],
+                        'build': {'dockerfile': 'FROM %s\n' % IMAGE},
+                    },
+                }
+            },
+        }
+    )
+    try:
+        assert stack['stack_status'] == 'FAILED'
+        assert (
+            'resources.img.properties.tags: tagging %s, which names an '
+            "image that is not one of this project's, is not allowed" % IMAGE
+        ) in stack['stack_status_reason']
+        # Every project's base image is as it was.
+        assert api.inspect_image(IMAGE)['Id'] == base
+    finally:
+        other.cleanup()

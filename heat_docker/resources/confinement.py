@@ -1,18 +1,18 @@
 """Projects sharing a Docker endpoint reach only what is their own.
 
 Under the default, multi-tenant configuration, whatever a template names
-that already exists on the endpoint (containers, named volumes, images
-another project's stack made) must carry the stack's project label, and a
-name another project holds is refused with a clear reason. Checked at
-validation for what is known then, and at create for the rest, before the
-container is made. ``[docker] allow_cross_project_references`` opens it
-all (the standalone command does).
+that already exists on the endpoint (containers, named volumes, user
+networks, images another project's stack made) must carry the stack's
+project label, and a name another project holds is refused with a clear
+reason. Checked at validation for what is known then, and at create for
+the rest, before the container is made. ``[docker]
+allow_cross_project_references`` opens it all (the standalone command
+does).
 """
 
 from docker import errors as docker_errors
 from heat.common import exception
 from heat.common.i18n import _
-from oslo_config import cfg
 
 from heat_docker import config
 from heat_docker import container_spec as cspec
@@ -20,11 +20,8 @@ from heat_docker import policy
 
 
 class Confinement:
-    """Mixed into a Docker resource: needs ``_invalid``, ``_endpoint``,
-    ``_client`` and Heat's Resource."""
-
-    def _confined(self):
-        return not cfg.CONF[config.GROUP].allow_cross_project_references
+    """Mixed into a Docker resource: needs ``_confined``, ``_invalid``,
+    ``_endpoint``, ``_client`` and Heat's Resource."""
 
     def _validate_confinement(self, client, known):
         """What can be checked before create, from the values ``known``
@@ -92,6 +89,18 @@ class Confinement:
             self._check_owner(client, container, prop, at_create)
         for prop, volume in policy.volume_references(values):
             self._check_volume(client, volume, prop, values, at_create)
+        for prop, network in policy.network_references(values):
+            self._check_network(client, network, prop)
+
+    def _check_network(self, client, network, prop):
+        """Refuse a network of another project, or made outside Heat. One
+        not found is left to the engine, which names it missing."""
+        try:
+            labels = client.inspect_network(network).get('Labels') or {}
+        except docker_errors.NotFound:
+            return
+        if not self._ours(labels):
+            raise self._invalid(prop, policy.foreign_network_refusal(network))
 
     def _check_volume(self, client, volume, prop, values, at_create):
         """Refuse a named volume of another project, or made outside Heat.

@@ -159,6 +159,11 @@ class DockerResource(resource.Resource):
     def _client(self):
         return self.client_plugin().for_endpoint(self._endpoint())
 
+    def _confined(self):
+        """Whether projects reach only what is their own (the
+        multi-tenant default; see confinement)."""
+        return not cfg.CONF[config.GROUP].allow_cross_project_references
+
     def _owner_labels(self):
         return {
             cspec.STACK_ID_LABEL: self.stack.id or '',

@@ -7,6 +7,7 @@ import json
 from docker import errors as docker_errors
 from heat.common.i18n import _
 from heat.engine import support
+from heat.objects import resource as resource_objects
 from oslo_config import cfg
 from oslo_log import log as logging
 
@@ -78,6 +79,7 @@ class DockerImage(docker_resource.DockerResource):
         # Recorded first: whatever fails next, delete cleans up.
         self.data_set(MADE_DATA, json.dumps({'tags': tags, 'made': made}))
         self.resource_id_set(image_id)
+        self._check_tags_held(client, values, {t: before[t] for t in tags})
         for tag in tags:
             client.tag(image_id, *ispec.split_tag(tag), force=True)
         if values['push']:
@@ -99,6 +101,31 @@ class DockerImage(docker_resource.DockerResource):
             project = (labels or {}).get(cspec.PROJECT_LABEL)
             if project is not None and project != self.stack.tenant_id:
                 raise self._invalid(prop, policy.foreign_image_refusal(image))
+
+    def _check_tags_held(self, client, values, moved):
+        """Refuse to move a tag (``moved``: tag -> the image that holds it,
+        or None) from an image that is not this project's: another
+        project's, or one every project uses (the operator's base images).
+        The image this resource replaces is its own; a pull moves its
+        reference's tag itself, as it does for a container's image."""
+        if not self._confined():
+            return
+        replaced = None
+        if self.replaces is not None:
+            replaced = resource_objects.Resource.get_obj(
+                self.context, self.replaces
+            ).physical_resource_id
+        reference = values['reference']
+        pulled = None if values['build'] else ispec.full_tag(reference)
+        for tag, held_by in moved.items():
+            if held_by is None or held_by == replaced or tag == pulled:
+                continue
+            labels = client.inspect_image(held_by)['Config'].get('Labels')
+            if (labels or {}).get(cspec.PROJECT_LABEL) != self.stack.tenant_id:
+                prop = 'tags'
+                if reference and tag == ispec.full_tag(reference):
+                    prop = 'reference'
+                raise self._invalid(prop, policy.foreign_tag_refusal(tag))
 
     def _auth(self, values, reference):
         registry = ispec.registry(reference)

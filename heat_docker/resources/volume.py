@@ -2,6 +2,7 @@
 
 from heat.engine import support
 
+from heat_docker import container_spec as cspec
 from heat_docker import policy
 from heat_docker import volume_spec as vspec
 from heat_docker.resources import base
@@ -24,6 +25,15 @@ class DockerVolume(shared_object.SharedObject):
         return policy.volume_refusals(values, opts)
 
     def _create(self, client, values, name):
+        if values['name'] and self._confined():
+            # Docker hands an existing volume to its create, and the
+            # stack's delete would remove it, data and all.
+            with self.client_plugin().ignore_not_found:
+                labels = client.inspect_volume(name).get('Labels') or {}
+                if labels.get(cspec.PROJECT_LABEL) != self.stack.tenant_id:
+                    raise self._invalid(
+                        'name', policy.foreign_name_refusal('volume', name)
+                    )
         arguments = vspec.create_arguments(values, name, self._labels())
         return client.create_volume(**arguments)['Name']
 
