@@ -236,6 +236,13 @@ def volumes(value):
                 )
     elif isinstance(value, list):
         for item in value:
+            if isinstance(item, str) and ':' in item:
+                raise InvalidValue(
+                    'volumes',
+                    '%r: a list item names a container path; for a bind '
+                    'or a named volume use {path_on_host, '
+                    'path_in_container} or "mounts"' % item,
+                )
             if isinstance(item, str):
                 volumes[item] = {}
             elif isinstance(item, dict) and 'path_in_container' in item:

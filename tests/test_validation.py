@@ -18,6 +18,7 @@ BAD_INPUT = [
         "'relative' is not an absolute path",
     ),
     ('volumes', 'not-a-map', 'volumes', 'must be a map or a list'),
+    ('volumes', ['/etc:/hostetc'], 'volumes', 'a list item names a container'),
     ('env', 'A=1', 'env', 'must be a list of "KEY=value" strings'),
     (
         'devices',
