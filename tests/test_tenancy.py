@@ -280,6 +280,10 @@ def test_volumes_are_labelled_and_another_projects_refused(
         api.remove_volume('tenancy-by-hand-%s' % id(demo))
 
 
+def _template(resources):
+    return {'heat_template_version': '2021-04-16', 'resources': resources}
+
+
 def test_another_projects_network_and_volume_names_are_refused(
     stacks, api, confined
 ):
@@ -287,9 +291,8 @@ def test_another_projects_network_and_volume_names_are_refused(
     suffix = id(demo)
     network, volume = 'tenancy-net-%s' % suffix, 'tenancy-keep-%s' % suffix
     kept = demo.create(
-        {
-            'heat_template_version': '2021-04-16',
-            'resources': {
+        _template(
+            {
                 'net': {
                     'type': 'DockerInc::Docker::Network',
                     'properties': {'name': network},
@@ -299,8 +302,8 @@ def test_another_projects_network_and_volume_names_are_refused(
                     'deletion_policy': 'Retain',
                     'properties': {'name': volume},
                 },
-            },
-        }
+            }
+        )
     )
     other = stacks.as_project('other')
     try:
@@ -322,15 +325,14 @@ def test_another_projects_network_and_volume_names_are_refused(
         # Taking its name, the stack would hold demo's volume, and remove
         # it with its data at its delete.
         taken = other.create(
-            {
-                'heat_template_version': '2021-04-16',
-                'resources': {
+            _template(
+                {
                     'v': {
                         'type': 'DockerInc::Docker::Volume',
                         'properties': {'name': volume},
                     }
-                },
-            }
+                }
+            )
         )
         assert taken['stack_status'] == 'FAILED'
         assert (
@@ -349,9 +351,8 @@ def test_an_image_resource_moves_no_tag_it_does_not_own(stacks, api, confined):
     base = api.inspect_image(IMAGE)['Id']
     other = stacks.as_project('other')
     stack = other.create(
-        {
-            'heat_template_version': '2021-04-16',
-            'resources': {
+        _template(
+            {
                 'img': {
                     'type': 'DockerInc::Docker::Image',
                     'properties': {
@@ -360,8 +361,8 @@ def test_an_image_resource_moves_no_tag_it_does_not_own(stacks, api, confined):
                         'build': {'dockerfile': 'FROM %s\n' % IMAGE},
                     },
                 }
-            },
-        }
+            }
+        )
     )
     try:
         assert stack['stack_status'] == 'FAILED'
