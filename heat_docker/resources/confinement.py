@@ -20,8 +20,8 @@ from heat_docker import policy
 
 
 class Confinement:
-    """Mixed into a Docker resource: needs ``_confined``, ``_invalid``,
-    ``_endpoint``, ``_client`` and Heat's Resource."""
+    """Mixed into a Docker resource: needs ``_confined``, ``_ours``,
+    ``_invalid``, ``_endpoint``, ``_client`` and Heat's Resource."""
 
     def _validate_confinement(self, client, known):
         """What can be checked before create, from the values ``known``
@@ -138,9 +138,6 @@ class Confinement:
         except docker_errors.NotFound:
             return None
         return info['Config'].get('Labels') or {}
-
-    def _ours(self, labels):
-        return labels.get(cspec.PROJECT_LABEL) == self.stack.tenant_id
 
     def _name_taken(self, name, holder):
         """Why ``name`` cannot be had: who holds it, as far as this

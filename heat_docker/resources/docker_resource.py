@@ -164,6 +164,10 @@ class DockerResource(resource.Resource):
         multi-tenant default; see confinement)."""
         return not cfg.CONF[config.GROUP].allow_cross_project_references
 
+    def _ours(self, labels):
+        """Whether Docker object ``labels`` say it is the stack's project's."""
+        return (labels or {}).get(cspec.PROJECT_LABEL) == self.stack.tenant_id
+
     def _owner_labels(self):
         return {
             cspec.STACK_ID_LABEL: self.stack.id or '',

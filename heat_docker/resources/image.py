@@ -121,7 +121,7 @@ class DockerImage(docker_resource.DockerResource):
             if held_by is None or held_by == replaced or tag == pulled:
                 continue
             labels = client.inspect_image(held_by)['Config'].get('Labels')
-            if (labels or {}).get(cspec.PROJECT_LABEL) != self.stack.tenant_id:
+            if not self._ours(labels):
                 prop = 'tags'
                 if reference and tag == ispec.full_tag(reference):
                     prop = 'reference'

@@ -2,7 +2,6 @@
 
 from heat.engine import support
 
-from heat_docker import container_spec as cspec
 from heat_docker import policy
 from heat_docker import volume_spec as vspec
 from heat_docker.resources import base
@@ -29,8 +28,7 @@ class DockerVolume(shared_object.SharedObject):
             # Docker hands an existing volume to its create, and the
             # stack's delete would remove it, data and all.
             with self.client_plugin().ignore_not_found:
-                labels = client.inspect_volume(name).get('Labels') or {}
-                if labels.get(cspec.PROJECT_LABEL) != self.stack.tenant_id:
+                if not self._ours(client.inspect_volume(name).get('Labels')):
                     raise self._invalid(
                         'name', policy.foreign_name_refusal('volume', name)
                     )
