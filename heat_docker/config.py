@@ -83,9 +83,12 @@ POLICY_OPTS = [
     cfg.BoolOpt(
         'allow_privileged',
         default=False,
-        help='Allow privileged containers, and security options that '
-        'switch confinement off (apparmor/seccomp/systempaths=unconfined, '
-        'label=disable).',
+        help='Allow privileged containers, and what else reaches past '
+        "a container's confinement: security options that switch it off "
+        '(apparmor/seccomp/systempaths=unconfined, label=disable), masked '
+        'and read-only paths (they replace the defaults that hide /proc '
+        'and /sys), a negative OOM score adjustment or OOM kill disabled '
+        "(the host's kernel kills others first), and a cgroup parent.",
     ),
     cfg.ListOpt(
         'allowed_capabilities',
@@ -97,7 +100,9 @@ POLICY_OPTS = [
         'allow_devices',
         default=False,
         help='Allow host devices (devices, device requests, device cgroup '
-        'rules) in containers.',
+        'rules) in containers, and local volumes that mount a device or a '
+        'network filesystem on the Docker host (driver_opts with a type '
+        'other than tmpfs).',
     ),
     cfg.ListOpt(
         'allowed_bind_roots',
@@ -129,6 +134,23 @@ POLICY_OPTS = [
         default=['local'],
         help='Drivers DockerInc::Docker::Volume resources may use; "*" '
         'allows any.',
+    ),
+    cfg.ListOpt(
+        'allowed_log_drivers',
+        default=['json-file', 'local', 'none'],
+        help='Logging drivers a container may ask for (log_config); "*" '
+        'allows any. Others send logs from the Docker host to addresses '
+        'the template gives (syslog, gelf, fluentd, ...).',
+    ),
+    cfg.BoolOpt(
+        'allow_local_fetches',
+        default=False,
+        help='Allow the Docker engine to fetch, for a template, from its '
+        'own host (localhost, loopback addresses, names that resolve to '
+        'them) or from link-local addresses such as a cloud metadata '
+        'service: pulls from a registry there, and the URLs of a '
+        "build's ADD. The engine fetches from its host, so this reaches "
+        'services listening there only, and shows tenants their answers.',
     ),
     cfg.BoolOpt(
         'allow_cross_project_references',
@@ -168,6 +190,8 @@ PERMISSIVE = {
     'allowed_network_drivers': ['*'],
     'allow_host_interfaces': True,
     'allowed_volume_drivers': ['*'],
+    'allowed_log_drivers': ['*'],
+    'allow_local_fetches': True,
     'allow_cross_project_references': True,
     'allowed_build_context_roots': ['/'],
     'allowed_push_registries': ['*'],

@@ -7,6 +7,7 @@ Heat here: testable on its own."""
 import collections
 import dataclasses
 import io
+import json
 import os
 import posixpath
 import re
@@ -14,6 +15,7 @@ import tempfile
 
 from docker import auth as docker_auth
 from docker import utils as docker_utils
+from dockerfile_parse import DockerfileParser
 
 from heat_docker import container_spec as cspec
 from heat_docker.spec import BOOLEAN
@@ -188,6 +190,9 @@ def is_digest(reference):
     return '@' in reference
 
 
+DOCKER_HUB = docker_auth.INDEX_NAME
+
+
 def registry(reference):
     """The registry (host[:port]) of ``reference``; docker.io for Docker
     Hub."""
@@ -317,35 +322,111 @@ def dockerfile_text(build):
         return None
 
 
-def base_images(dockerfile):
-    """The images a Dockerfile builds on: its FROM images and the images
-    of COPY --from, less its own stages, scratch and ARG-made names."""
+@dataclasses.dataclass
+class DockerfileSources:
+    """What a Dockerfile has the engine take from elsewhere."""
+
+    # FROM images and COPY/ADD --from images, less its own stages and
+    # scratch, as the builder names them once its variables are replaced.
+    images: list = dataclasses.field(default_factory=list)
+    # ADD sources the engine downloads.
+    urls: list = dataclasses.field(default_factory=list)
+    # Images and ADD sources with a variable Heat cannot resolve.
+    unread: list = dataclasses.field(default_factory=list)
+
+
+# $NAME, ${NAME}, ${NAME:-default} and ${NAME:+alternative}: the forms the
+# builder replaces in FROM, COPY and ADD.
+_VARIABLE = re.compile(r'\$(?:(\w+)|\{(\w+)(?:(:[-+])([^}$]*))?\})')
+
+
+def _expand(word, variables):
+    """``word`` with its variables replaced as the builder does (unset
+    ones by nothing); None if a ``$`` is left that Heat cannot read."""
+
+    def replace(match):
+        value = variables.get(match.group(1) or match.group(2)) or ''
+        operator, word = match.group(3), match.group(4)
+        if operator == ':-':
+            return value or word
+        if operator == ':+':
+            return word if value else ''
+        return value
+
+    expanded = _VARIABLE.sub(replace, word)
+    return None if '$' in expanded else expanded
+
+
+def _arguments(value):
+    """The flags (--from=...) and the words of a COPY or ADD, in its
+    shell or JSON form."""
+    flags = []
+    rest = value.strip()
+    while rest.startswith('--'):
+        flag, _, rest = rest.partition(' ')
+        flags.append(flag)
+        rest = rest.lstrip()
+    if rest.startswith('['):
+        try:
+            words = json.loads(rest)
+        except ValueError:
+            words = None
+        if isinstance(words, list) and all(isinstance(w, str) for w in words):
+            return flags, words
+    return flags, rest.split()
+
+
+def dockerfile_sources(dockerfile, build_args=None):
+    """The images a Dockerfile builds on and the URLs it downloads, its
+    variables replaced from its ARG and ENV lines and ``build_args``."""
+    parser = DockerfileParser(
+        fileobj=io.BytesIO((dockerfile or '').encode()),
+        build_args={k: str(v) for k, v in (build_args or {}).items()},
+    )
+    sources = DockerfileSources()
     stages = set()
-    found = []
-    for line in (dockerfile or '').splitlines():
-        words = line.split()
-        if not words:
-            continue
-        instruction = words[0].upper()
-        named = []
-        if instruction == 'FROM':
-            args = [w for w in words[1:] if not w.startswith('--')]
-            named = args[:1]
-            if len(args) >= 3 and args[1].upper() == 'AS':
-                stages.add(args[2].lower())
-        elif instruction in ('COPY', 'ADD'):
-            named = [
-                w.split('=', 1)[1] for w in words if w.startswith('--from=')
+    global_args = {}  # the ARGs before the first FROM: what FROM sees
+    seen_from = False
+
+    def image(name, variables):
+        expanded = _expand(name, variables)
+        if expanded is None:
+            sources.unread.append(name)
+        elif (
+            expanded.lower() not in stages | {'scratch'}
+            and not expanded.isdigit()
+            and expanded not in sources.images
+        ):
+            sources.images.append(expanded)
+
+    for item, context in zip(
+        parser.structure, parser.context_structure, strict=True
+    ):
+        instruction = item['instruction']
+        if instruction == 'ARG' and not seen_from:
+            global_args = dict(context.args)
+        elif instruction == 'FROM':
+            seen_from = True
+            words = [
+                w for w in item['value'].split() if not w.startswith('--')
             ]
-        for image in named:
-            if (
-                image.lower() not in stages | {'scratch'}
-                and not image.isdigit()
-                and '$' not in image
-                and image not in found
-            ):
-                found.append(image)
-    return found
+            if words:
+                image(words[0], global_args)
+            if len(words) >= 3 and words[1].upper() == 'AS':
+                stages.add(words[2].lower())
+        elif instruction in ('COPY', 'ADD'):
+            variables = {**context.args, **context.envs}
+            flags, words = _arguments(item['value'])
+            for flag in flags:
+                if flag.startswith('--from='):
+                    image(flag.split('=', 1)[1], variables)
+            for source in words[:-1] if instruction == 'ADD' else ():
+                expanded = _expand(source, variables)
+                if expanded is None:
+                    sources.unread.append(source)
+                elif expanded.lower().startswith(('http://', 'https://')):
+                    sources.urls.append(expanded)
+    return sources
 
 
 def build_context(build):

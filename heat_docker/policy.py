@@ -3,13 +3,17 @@
 The rules look at the Engine API fields each property contributes (the
 same contributions the create body is built from), so a field reached
 through ``api_host_config`` meets the same rule as its typed property, and
-a refusal names the property that asked. No Heat and no Docker calls here:
-refusals come before any container exists.
+a refusal names the property that asked. No Heat and no Docker calls here
+(a registry's name may be looked up in DNS): refusals come before any
+container exists.
 """
 
 import fnmatch
+import ipaddress
 import os
 import posixpath
+import socket
+import urllib.parse
 
 from heat_docker import container_spec as cspec
 from heat_docker import image_spec
@@ -64,6 +68,10 @@ def _field_refusals(field, value, opts):
                     'security option %s' % option,
                     'allow_privileged = true',
                 )
+    elif field in UNCONFINING_FIELDS and not opts.allow_privileged:
+        what = UNCONFINING_FIELDS[field](value)
+        if what:
+            yield what, 'allow_privileged = true'
     elif field == 'CapAdd':
         allowed = {
             c.upper().removeprefix('CAP_') for c in opts.allowed_capabilities
@@ -88,6 +96,23 @@ def _field_refusals(field, value, opts):
                     'a bind mount of %s' % source,
                     'allowed_bind_roots (a directory above %s)' % source,
                 )
+        for driver, options in _mounted_volume_drivers(field, value):
+            for _, what, option in _volume_driver_refusals(
+                driver, options, opts
+            ):
+                yield what, option
+    elif field == 'VolumeDriver' and value:
+        for _, what, option in _volume_driver_refusals(value, {}, opts):
+            yield what, option
+    elif field == 'LogConfig' and value.get('Type'):
+        refusal = _unlisted_driver(
+            'logging',
+            value['Type'],
+            opts.allowed_log_drivers,
+            'allowed_log_drivers',
+        )
+        if refusal:
+            yield refusal
     elif (
         field in HOST_NAMESPACE_FIELDS
         and value == 'host'
@@ -99,10 +124,75 @@ def _field_refusals(field, value, opts):
         )
 
 
-def _driver_refusal(kind, driver, allowed, option):
+# HostConfig fields that reach past the container's confinement, under
+# allow_privileged: what a value asks for, or None for a harmless one.
+UNCONFINING_FIELDS = {
+    # A list replaces Docker's defaults, which hide /proc and /sys parts.
+    'MaskedPaths': lambda paths: 'masked paths of its own',
+    'ReadonlyPaths': lambda paths: 'read-only paths of its own',
+    'OomScoreAdj': lambda score: (
+        'a negative OOM score adjustment' if score < 0 else None
+    ),
+    'OomKillDisable': lambda off: 'OOM kill disabled' if off else None,
+    'CgroupParent': lambda parent: (
+        'cgroup parent %s' % parent if parent else None
+    ),
+}
+
+
+def _mounted_volume_drivers(field, value):
+    """``(driver, options)`` of the volumes mounts make with a driver of
+    their own (``VolumeOptions.DriverConfig``)."""
+    if field != 'Mounts':
+        return []
+    found = []
+    for mount in value:
+        config = (mount.get('VolumeOptions') or {}).get('DriverConfig')
+        if mount.get('Type', 'volume') == 'volume' and config:
+            found.append((config.get('Name'), config.get('Options') or {}))
+    return found
+
+
+# Options of the local driver's mount(8) that mount a path of the host.
+BIND_OPTIONS = ('bind', 'rbind')
+
+
+def _volume_driver_refusals(driver, options, opts):
+    """``(property, what, option)`` for a volume of ``driver`` with driver
+    ``options``: a driver not allowed, and the local driver mounting a
+    host path, a device or a network filesystem on the Docker host."""
+    driver = driver or 'local'
+    refusal = _unlisted_driver(
+        'volume', driver, opts.allowed_volume_drivers, 'allowed_volume_drivers'
+    )
+    if refusal:
+        yield ('driver', *refusal)
+    if driver != 'local':
+        return
+    device = options.get('device')
+    mount_options = str(options.get('o') or '').split(',')
+    if device and any(o.strip() in BIND_OPTIONS for o in mount_options):
+        if not _under(device, opts.allowed_bind_roots):
+            yield (
+                'driver_opts',
+                'a bind mount of %s' % device,
+                'allowed_bind_roots (a directory above %s)' % device,
+            )
+    elif (device or options.get('type')) and options.get('type') != 'tmpfs':
+        if not opts.allow_devices:
+            yield (
+                'driver_opts',
+                'a volume that mounts %s (type %s) on the Docker host'
+                % (device, options.get('type')),
+                'allow_devices = true',
+            )
+
+
+def _unlisted_driver(kind, driver, allowed, option):
+    """(what, option) when ``driver`` is not in the list ``allowed``."""
     if driver in allowed or '*' in allowed:
         return None
-    return _refusal(
+    return (
         '%s driver %s' % (kind, driver),
         '%s (a list that includes %s)' % (option, driver),
     )
@@ -112,14 +202,14 @@ def network_refusals(values, opts):
     """``[(property, message)]`` for a network ``opts`` does not allow."""
     found = []
     driver = values.get('driver') or network_spec.DEFAULT_DRIVER
-    refusal = _driver_refusal(
+    refusal = _unlisted_driver(
         'network',
         driver,
         opts.allowed_network_drivers,
         'allowed_network_drivers',
     )
     if refusal:
-        found.append(('driver', refusal))
+        found.append(('driver', _refusal(*refusal)))
     parent = network_spec.host_interface(values)
     if parent is not None and not opts.allow_host_interfaces:
         found.append(
@@ -137,34 +227,12 @@ def network_refusals(values, opts):
 
 def volume_refusals(values, opts):
     """``[(property, message)]`` for a volume ``opts`` does not allow."""
-    found = []
-    driver = values.get('driver') or 'local'
-    refusal = _driver_refusal(
-        'volume',
-        driver,
-        opts.allowed_volume_drivers,
-        'allowed_volume_drivers',
-    )
-    if refusal:
-        found.append(('driver', refusal))
-    driver_opts = values.get('driver_opts') or {}
-    options = str(driver_opts.get('o') or '').split(',')
-    device = driver_opts.get('device')
-    if (
-        'bind' in options
-        and device
-        and not _under(device, opts.allowed_bind_roots)
-    ):
-        found.append(
-            (
-                'driver_opts',
-                _refusal(
-                    'a bind mount of %s' % device,
-                    'allowed_bind_roots (a directory above %s)' % device,
-                ),
-            )
+    return [
+        (prop, _refusal(what, option))
+        for prop, what, option in _volume_driver_refusals(
+            values.get('driver'), values.get('driver_opts') or {}, opts
         )
-    return found
+    ]
 
 
 def endpoint_refusal(endpoint, opts):
@@ -191,7 +259,8 @@ def _host_fields(values):
     """``(property, HostConfig field, value)`` for what ``values`` set."""
     for name, path, value in cspec.contributions(values):
         section, _, field = path.partition('.')
-        if section == 'HostConfig' and value:
+        # An empty list may matter: MaskedPaths [] unmasks them all.
+        if section == 'HostConfig' and value is not None:
             yield name, field, value
 
 
@@ -333,9 +402,79 @@ def foreign_image_refusal(image):
     )
 
 
+def _local_address(text):
+    address = ipaddress.ip_address(text.split('%', 1)[0])
+    address = getattr(address, 'ipv4_mapped', None) or address
+    return (
+        address.is_loopback or address.is_link_local or address.is_unspecified
+    )
+
+
+def _local_host(host, resolve):
+    """Whether ``host`` is the host itself or link-local, as named or as
+    its name resolves here (the Docker host's resolver may differ)."""
+    if host == 'localhost' or host.endswith('.localhost'):
+        return True
+    try:
+        found = resolve(host, None)
+    except (OSError, UnicodeError):
+        return False  # the engine will not reach it either
+    return any(_local_address(info[4][0]) for info in found)
+
+
+def local_fetch_refusal(source, opts, resolve=socket.getaddrinfo):
+    """Why the engine may not fetch from ``source`` (a registry,
+    host[:port], or a URL) for a template, or None: the engine fetches
+    from its own host, where tenants reach nothing otherwise."""
+    if opts.allow_local_fetches or source == image_spec.DOCKER_HUB:
+        return None
+    host = urllib.parse.urlsplit(
+        source if '://' in source else '//' + source
+    ).hostname
+    if not host or not _local_host(host, resolve):
+        return None
+    return _refusal(
+        'fetching from %s, on the Docker host itself or at a link-local '
+        'address,' % source,
+        'allow_local_fetches = true',
+    )
+
+
+def _dockerfile_refusals(build, opts):
+    """``[(property, message)]`` for what a build's Dockerfile fetches,
+    and for what Heat cannot read of it where a rule depends on it."""
+    sources = image_spec.dockerfile_sources(
+        image_spec.dockerfile_text(build), build.get('args')
+    )
+    found = []
+    for url in sources.urls:
+        refusal = local_fetch_refusal(url, opts)
+        if refusal:
+            found.append(('build', refusal))
+    # Both rules read the Dockerfile: what it names unread escapes them.
+    if not opts.allow_local_fetches:
+        guard = 'allow_local_fetches = true'
+    elif not opts.allow_cross_project_references:
+        guard = 'allow_cross_project_references = true'
+    else:
+        return found
+    return found + [
+        (
+            'build',
+            _refusal(
+                'a FROM, COPY --from or ADD that names %s, whose variable '
+                'Heat cannot resolve (give its value in build.args),' % word,
+                guard,
+            ),
+        )
+        for word in sources.unread
+    ]
+
+
 def image_refusals(values, opts):
     """``[(property, message)]`` for an image ``opts`` does not allow: a
-    build context on the heat-engine host, a build on the host's network,
+    build context on the heat-engine host, a download from the Docker
+    host's own services, a build on the host's network,
     a push to a registry not allowed."""
     found = []
     build = values.get('build') or {}
@@ -354,6 +493,8 @@ def image_refusals(values, opts):
                 ),
             )
         )
+    if build:
+        found += _dockerfile_refusals(build, opts)
     if build.get('network_mode') == 'host' and not opts.allow_host_namespaces:
         found.append(
             (

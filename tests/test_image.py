@@ -557,6 +557,36 @@ def test_values_the_engine_cannot_take_are_refused_at_validate(stacks):
     assert 'resources.img.properties.push: give a reference' in message
 
 
+def test_what_a_dockerfile_fetches_with_its_variables_replaced():
+    dockerfile = """# escape=`
+ARG REGISTRY=docker.io
+ARG TAG
+FROM ${REGISTRY}/library/busybox:${TAG:-1.36} AS base
+# A stage sees a global ARG only if it declares it again.
+ARG REGISTRY
+ENV SITE=http://example.org
+ARG FILE=/a.tgz
+ADD --chown=1:1 $SITE$FILE local.txt /opt/
+ADD ["https://example.org/b c", "/b"]
+ADD ${UNSET:-$SITE} /c
+COPY --from=${REGISTRY}/tools:1 /t /t
+RUN echo `
+  ${REGISTRY}
+FROM base
+"""
+    assert image_spec.dockerfile_sources(
+        dockerfile, {'REGISTRY': 'registry.example:5000'}
+    ) == image_spec.DockerfileSources(
+        images=[
+            'registry.example:5000/library/busybox:1.36',
+            'registry.example:5000/tools:1',
+        ],
+        urls=['http://example.org/a.tgz', 'https://example.org/b c'],
+        # A nested variable: Heat does not read it, and says so.
+        unread=['${UNSET:-$SITE}'],
+    )
+
+
 def test_translation_without_heat():
     stream = [
         {'stream': 'Step 1/4 : FROM base'},
@@ -611,9 +641,10 @@ def test_translation_without_heat():
     assert arguments['buildargs'] == {'N': '1'}
     assert arguments['labels'] == {'k': 'heat'}
     assert arguments['rm'] and arguments['forcerm']
-    assert image_spec.base_images(
+    assert image_spec.dockerfile_sources(
         'FROM a:1 AS b\nFROM b\nCOPY --from=c:2 / /\nCOPY --from=b / /\n'
-    ) == ['a:1', 'c:2']
+        'COPY --from=0 / /\nFROM scratch\n'
+    ) == image_spec.DockerfileSources(images=['a:1', 'c:2'])
     assert image_spec.tags_wanted(
         {'reference': 'r@sha256:' + 'a' * 64, 'tags': ['x', 'x:latest']}
     ) == ['x:latest']

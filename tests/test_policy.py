@@ -1,6 +1,7 @@
 """The operator's policy: refused at validate, naming property and option."""
 
 import os
+import socket
 import subprocess
 import threading
 import types
@@ -14,14 +15,25 @@ import pytest
 from heat_docker import config
 from heat_docker import policy
 
-STRICT = {
-    name: [] if isinstance(value, list) else False
-    for name, value in config.PERMISSIVE.items()
-}
+# heat.conf's defaults: what a shared heat-engine allows.
+STRICT = {opt.dest: opt.default for opt in config.POLICY_OPTS}
 
 
 def opts(**overrides):
     return types.SimpleNamespace(**{**STRICT, **overrides})
+
+
+def _volume_mount(kind, device, options):
+    return {
+        'Type': 'volume',
+        'Target': '/h',
+        'VolumeOptions': {
+            'DriverConfig': {
+                'Name': 'local',
+                'Options': {'type': kind, 'device': device, 'o': options},
+            }
+        },
+    }
 
 
 RULES = [
@@ -79,6 +91,65 @@ RULES = [
         'security option seccomp=unconfined',
         'allow_privileged = true',
     ),
+    (
+        {'api_host_config': {'MaskedPaths': []}},
+        'api_host_config',
+        'masked paths of its own',
+        'allow_privileged = true',
+    ),
+    (
+        {'oom_score_adj': -1000},
+        'oom_score_adj',
+        'a negative OOM score adjustment',
+        'allow_privileged = true',
+    ),
+    (
+        {'api_host_config': {'OomKillDisable': True}},
+        'api_host_config',
+        'OOM kill disabled',
+        'allow_privileged = true',
+    ),
+    (
+        {'cgroup_parent': '/docker'},
+        'cgroup_parent',
+        'cgroup parent /docker',
+        'allow_privileged = true',
+    ),
+    (
+        {
+            'log_config': {
+                'driver': 'syslog',
+                'options': {'syslog-address': 'tcp://127.0.0.1:514'},
+            }
+        },
+        'log_config',
+        'logging driver syslog',
+        'allowed_log_drivers',
+    ),
+    # A volume made by its mount, with the local driver's mount options:
+    # Docker mounts what they say on its host.
+    (
+        {'api_host_config': {'Mounts': [_volume_mount('none', '/', 'bind')]}},
+        'api_host_config',
+        'a bind mount of /',
+        'allowed_bind_roots',
+    ),
+    (
+        {
+            'api_host_config': {
+                'Mounts': [_volume_mount('ext4', '/dev/sda1', 'ro')]
+            }
+        },
+        'api_host_config',
+        'a volume that mounts /dev/sda1 (type ext4) on the Docker host',
+        'allow_devices = true',
+    ),
+    (
+        {'api_host_config': {'VolumeDriver': 'nfs-plugin'}},
+        'api_host_config',
+        'volume driver nfs-plugin',
+        'allowed_volume_drivers',
+    ),
 ]
 
 
@@ -121,6 +192,53 @@ def test_what_the_options_allow_passes():
         {'volumes': {'/srv-other': {'bind': '/x'}}}, allowing
     )
     assert refused == 'volumes'
+
+
+def test_harmless_values_of_guarded_fields_pass():
+    assert (
+        policy.refusals(
+            {
+                'oom_score_adj': 500,
+                'log_config': {'driver': 'local'},
+                'api_host_config': {
+                    'OomKillDisable': False,
+                    'VolumeDriver': 'local',
+                    'Mounts': [
+                        _volume_mount('tmpfs', 'tmpfs', 'size=1m'),
+                        _volume_mount('none', '/srv/data', 'rbind'),
+                    ],
+                },
+            },
+            opts(
+                allowed_log_drivers=['local'],
+                allowed_volume_drivers=['local'],
+                allowed_bind_roots=['/srv'],
+            ),
+        )
+        == []
+    )
+
+
+def test_a_volume_s_mount_options_meet_the_bind_and_device_rules():
+    strict = opts(allowed_volume_drivers=['local'])
+    for driver_opts, what, option in [
+        ({'o': 'rbind', 'device': '/etc'}, 'a bind mount of /etc', 'roots'),
+        (
+            {'type': 'nfs', 'o': 'addr=127.0.0.1', 'device': ':/export'},
+            'a volume that mounts :/export (type nfs) on the Docker host',
+            'allow_devices',
+        ),
+    ]:
+        [(prop, message)] = policy.volume_refusals(
+            {'driver_opts': driver_opts}, strict
+        )
+        assert prop == 'driver_opts'
+        assert message.startswith(what + ' is not allowed')
+        assert option in message
+    assert (
+        policy.volume_refusals({'driver_opts': {'type': 'tmpfs'}}, strict)
+        == []
+    )
 
 
 def test_endpoint_patterns():
@@ -327,3 +445,166 @@ def test_sample_config_is_current():
         'etc/oslo-config-generator.conf --output-file '
         'etc/heat-docker.conf.sample'
     )
+
+
+def _resolving(table):
+    def resolve(host, port):
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, 'unknown')
+        return [(None, None, None, '', (a, 0)) for a in table[host]]
+
+    return resolve
+
+
+def test_local_fetches_by_address_and_by_name():
+    resolve = _resolving(
+        {
+            '127.1': ['127.0.0.1'],
+            'sneaky.example': ['10.0.0.5', '127.0.0.53'],
+            'mapped.example': ['::ffff:127.0.0.1'],
+            '169.254.169.254': ['169.254.169.254'],
+            '::1': ['::1'],
+            '0.0.0.0': ['0.0.0.0'],
+            'registry.example': ['10.0.0.5'],
+        }
+    )
+    for source in [
+        'localhost:5000',
+        'registry.localhost',
+        '127.1:5000',
+        '[::1]:5000',
+        'sneaky.example',
+        'mapped.example:443',
+        'http://169.254.169.254/latest/meta-data/',
+        'https://0.0.0.0:8443/x',
+    ]:
+        refusal = policy.local_fetch_refusal(source, opts(), resolve)
+        assert refusal.startswith(
+            'fetching from %s, on the Docker host itself or at a '
+            'link-local address, is not allowed' % source
+        ), source
+        assert '[docker] allow_local_fetches = true' in refusal
+        assert (
+            policy.local_fetch_refusal(
+                source, opts(allow_local_fetches=True), resolve
+            )
+            is None
+        )
+    for source in ['registry.example:5000', 'docker.io', 'unknown.example']:
+        assert policy.local_fetch_refusal(source, opts(), resolve) is None
+
+
+class _CountingServer:
+    """An HTTP service on the Docker host's loopback only: what a tenant
+    must not reach through the engine. Counts the requests it gets."""
+
+    def __init__(self):
+        import http.server
+
+        requests = self.requests = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                requests.append(self.path)
+                self.send_response(404)
+                self.end_headers()
+                self.wfile.write(b'<html>host-only service</html>')
+
+            do_HEAD = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(
+            ('127.0.0.1', 0), Handler
+        )
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def host_only_service():
+    server = _CountingServer()
+    yield server
+    server.close()
+
+
+def _image_template(properties):
+    return {
+        'heat_template_version': '2021-04-16',
+        'resources': {
+            'i': {'type': 'DockerInc::Docker::Image', 'properties': properties}
+        },
+    }
+
+
+def test_the_engine_fetches_nothing_from_its_own_host(
+    stacks, api, one_endpoint_only, host_only_service
+):
+    from oslo_config import cfg
+
+    local = '127.0.0.1:%d' % host_only_service.port
+    adding = _image_template(
+        {
+            'reference': 'probe:1',
+            'build': {
+                'dockerfile': 'FROM %s\nARG PATH_\nADD http://%s${PATH_} /s\n'
+                % (IMAGE, local),
+                'args': {'PATH_': '/v3'},
+            },
+        }
+    )
+    error = stacks.validation_error(adding)
+    assert (
+        'resources.i.properties.build: fetching from http://%s/v3, on the '
+        'Docker host itself' % local
+    ) in error
+    assert '[docker] allow_local_fetches = true' in error
+
+    before = api.containers(all=True)
+    images_before = api.images(all=True)
+    for template, prop in [
+        (
+            container_template({'image': local + '/probe:1'}),
+            'c.properties.image',
+        ),
+        (
+            _image_template({'reference': local + '/probe:1'}),
+            'i.properties.reference',
+        ),
+        (
+            _image_template(
+                {
+                    'reference': 'probe:1',
+                    'build': {'dockerfile': 'FROM %s/base\n' % local},
+                }
+            ),
+            'i.properties.build',
+        ),
+    ]:
+        # Not known to be pulled until create: a present image is not.
+        assert stacks.validation_error(template) is None
+        stack = stacks.create(template)
+        assert stack['stack_status'] == 'FAILED'
+        assert (
+            'resources.%s: fetching from %s, on the Docker host itself'
+            % (prop, local)
+        ) in stack['stack_status_reason']
+        assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    assert host_only_service.requests == []
+    assert api.containers(all=True) == before
+    assert api.images(all=True) == images_before
+
+    # The rule, not the engine, kept them out: allowed, the pull goes out.
+    cfg.CONF.set_override('allow_local_fetches', True, group=config.GROUP)
+    stack = stacks.create(container_template({'image': local + '/probe:1'}))
+    assert stack['stack_status'] == 'FAILED'
+    assert (
+        'Pulling image %s/probe:1 failed' % local
+        in (stack['stack_status_reason'])
+    )
+    assert host_only_service.requests

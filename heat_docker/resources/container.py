@@ -344,6 +344,7 @@ class DockerContainer(
                     )
                     % image
                 )
+        self._check_pull(image, 'image')
         credentials = values['registry_credentials'] or {}
         auth = {
             k: credentials[k]

@@ -20,6 +20,7 @@ import requests
 from heat_docker import client as docker_client
 from heat_docker import config
 from heat_docker import container_spec as cspec
+from heat_docker import image_spec
 from heat_docker import policy
 from heat_docker import spec
 from heat_docker.resources import base
@@ -229,6 +230,15 @@ class DockerResource(resource.Resource):
                 refusals.insert(0, ('docker_endpoint', refusal))
         if refusals:
             raise self._invalid(*refusals[0])
+
+    def _check_pull(self, image, prop):
+        """Before the engine pulls ``image``: refuse a registry on the
+        Docker host's own services (the policy's local fetches)."""
+        refusal = policy.local_fetch_refusal(
+            image_spec.registry(image), cfg.CONF[config.GROUP]
+        )
+        if refusal:
+            raise self._invalid(prop, refusal)
 
     def _unanswered(self, progress, exc):
         """The engine did not answer (not up yet, overloaded, restarting):

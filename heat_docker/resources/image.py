@@ -150,6 +150,7 @@ class DockerImage(docker_resource.DockerResource):
             )
             raise self._failed(message, i=reference)
         if present is None:
+            self._check_pull(reference, 'reference')
             LOG.info('Pulling image %s', reference)
             self._stream(
                 _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
@@ -182,8 +183,14 @@ class DockerImage(docker_resource.DockerResource):
 
     def _build(self, client, values):
         build = values['build']
-        for image in ispec.base_images(ispec.dockerfile_text(build)):
+        sources = ispec.dockerfile_sources(
+            ispec.dockerfile_text(build), build['args']
+        )
+        for image in sources.images:
             self._check_owner(client, image, 'build')
+            # The engine pulls what it does not have, or all with pull.
+            if build['pull'] or self._image_id(client, image) is None:
+                self._check_pull(image, 'build')
         what = values['reference'] or _('of resource %s') % self.name
         context = ispec.build_context(build)
         labels = {**(build['labels'] or {}), **self._labels()}
