@@ -126,8 +126,20 @@ POLICY_OPTS = [
     cfg.BoolOpt(
         'allow_host_interfaces',
         default=False,
-        help="Allow macvlan and ipvlan networks on the Docker host's "
-        'interfaces (their "parent" option).',
+        help="Allow networks on the Docker host's interfaces: macvlan and "
+        'ipvlan networks (their "parent" option), and bridge networks '
+        'that name their bridge (com.docker.network.bridge.name): Docker '
+        'joins a bridge that exists, whoever made it.',
+    ),
+    cfg.ListOpt(
+        'allowed_subnets',
+        default=[],
+        help='Address ranges (CIDR) within which DockerInc::Docker::Network '
+        'resources may set their own subnets (ipam), e.g. '
+        '"172.28.0.0/14,fd00:28::/32". Empty: none; such a network takes a '
+        "subnet from the Docker engine's pools. The Docker host routes a "
+        "network's subnet to it, so a subnet that covers addresses the "
+        "host reaches elsewhere takes their traffic, other tenants' too.",
     ),
     cfg.ListOpt(
         'allowed_volume_drivers',
@@ -189,6 +201,7 @@ PERMISSIVE = {
     'allow_host_namespaces': True,
     'allowed_network_drivers': ['*'],
     'allow_host_interfaces': True,
+    'allowed_subnets': ['0.0.0.0/0', '::/0'],
     'allowed_volume_drivers': ['*'],
     'allowed_log_drivers': ['*'],
     'allow_local_fetches': True,

@@ -14,8 +14,14 @@ from heat_docker.spec import STRING
 from heat_docker.spec import Prop
 
 DEFAULT_DRIVER = 'bridge'
-# Drivers whose "parent" option names an interface of the Docker host.
-HOST_INTERFACE_DRIVERS = ('macvlan', 'ipvlan')
+# The driver option that names an interface of the Docker host: the parent
+# of a macvlan or ipvlan network (a dummy one when unset), the bridge of a
+# bridge network (an existing bridge is joined, whoever made it).
+HOST_INTERFACE_OPTIONS = {
+    'macvlan': 'parent',
+    'ipvlan': 'parent',
+    'bridge': 'com.docker.network.bridge.name',
+}
 
 _POOL = {
     'subnet': Prop(
@@ -200,7 +206,18 @@ def users(inspect):
 
 
 def host_interface(values):
-    """The host interface a macvlan or ipvlan network reaches, or None."""
-    if values.get('driver') in HOST_INTERFACE_DRIVERS:
-        return (values.get('options') or {}).get('parent') or ''
-    return None
+    """``(option, interface)``: the option that names the Docker host's
+    interface the network uses, and its value ('' for a macvlan or ipvlan
+    network's dummy one); None for a network with no such option."""
+    driver = values.get('driver') or DEFAULT_DRIVER
+    option = HOST_INTERFACE_OPTIONS.get(driver)
+    interface = (values.get('options') or {}).get(option)
+    if option is None or (driver == DEFAULT_DRIVER and not interface):
+        return None
+    return option, interface or ''
+
+
+def subnets(values):
+    """The subnets the network's address pools set."""
+    pools = (values.get('ipam') or {}).get('config') or ()
+    return [pool['subnet'] for pool in pools if pool.get('subnet')]

@@ -15,10 +15,14 @@ import posixpath
 import socket
 import urllib.parse
 
+from oslo_log import log as logging
+
 from heat_docker import container_spec as cspec
 from heat_docker import image_spec
 from heat_docker import network_spec
 from heat_docker import spec
+
+LOG = logging.getLogger(__name__)
 
 HOST_NAMESPACE_FIELDS = (
     'NetworkMode',
@@ -210,19 +214,48 @@ def network_refusals(values, opts):
     )
     if refusal:
         found.append(('driver', _refusal(*refusal)))
-    parent = network_spec.host_interface(values)
-    if parent is not None and not opts.allow_host_interfaces:
+    interface = network_spec.host_interface(values)
+    if interface is not None and not opts.allow_host_interfaces:
         found.append(
             (
                 'options',
                 _refusal(
-                    "a %s network on the host's interfaces (parent %s)"
-                    % (driver, parent or 'unset'),
+                    "a %s network on the host's interfaces (%s %s)"
+                    % (driver, interface[0], interface[1] or 'unset'),
                     'allow_host_interfaces = true',
                 ),
             )
         )
+    found += [
+        (
+            'ipam',
+            _refusal(
+                'subnet %s' % subnet,
+                'allowed_subnets (a range that holds %s)' % subnet,
+            ),
+        )
+        for subnet in network_spec.subnets(values)
+        if not _within(subnet, opts.allowed_subnets)
+    ]
     return found
+
+
+def _within(subnet, ranges):
+    """Whether the CIDR ``subnet`` lies in one of ``ranges``; one that
+    does not parse is left to the engine, which names it."""
+    try:
+        network = ipaddress.ip_network(subnet, strict=False)
+    except ValueError:
+        return True
+    for text in ranges:
+        try:
+            allowed = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            LOG.error('[docker] allowed_subnets: %s is no CIDR range', text)
+            continue
+        if allowed.version == network.version and network.subnet_of(allowed):
+            return True
+    return False
 
 
 def volume_refusals(values, opts):

@@ -313,6 +313,24 @@ def test_policy_refuses_drivers_and_host_paths_at_validation(stacks):
     message = refusal('DockerInc::Docker::Network', macvlan)
     assert 'resources.r.properties.options' in message
     assert 'allow_host_interfaces' in message
+    # Docker joins a bridge of the host that exists, whoever made it.
+    bridge = {'options': {'com.docker.network.bridge.name': 'virbr0'}}
+    message = refusal('DockerInc::Docker::Network', bridge)
+    assert (
+        "resources.r.properties.options: a bridge network on the host's "
+        'interfaces (com.docker.network.bridge.name virbr0) is not allowed'
+    ) in message
+    # The host routes a network's subnet to it, whatever it covered.
+    cfg.CONF.set_override('allowed_subnets', ['172.28.0.0/14'], config.GROUP)
+    subnet = {'ipam': {'config': [{'subnet': '10.0.0.0/8'}]}}
+    message = refusal('DockerInc::Docker::Network', subnet)
+    assert (
+        'resources.r.properties.ipam: subnet 10.0.0.0/8 is not allowed; the '
+        'operator can allow it with [docker] allowed_subnets (a range that '
+        'holds 10.0.0.0/8)'
+    ) in message
+    subnet = {'ipam': {'config': [{'subnet': '172.29.1.0/24'}]}}
+    assert refusal('DockerInc::Docker::Network', subnet) is None
     bind = {'driver_opts': {'type': 'none', 'o': 'bind', 'device': '/etc'}}
     message = refusal('DockerInc::Docker::Volume', bind)
     assert 'resources.r.properties.driver_opts' in message
