@@ -216,6 +216,26 @@ def test_another_projects_snapshot_image_is_refused(
             "project's stack, is not allowed" % image
         ) in error
         assert OPTION in error
+        # Built on, or taken as an Image resource's reference, it is
+        # refused as well, at validate.
+        for prop, properties in (
+            ('build', {'build': {'dockerfile': 'FROM %s\n' % image}}),
+            ('reference', {'reference': image}),
+        ):
+            error = other.validation_error(
+                _template(
+                    {
+                        'i': {
+                            'type': 'DockerInc::Docker::Image',
+                            'properties': properties,
+                        }
+                    }
+                )
+            )
+            assert (
+                'resources.i.properties.%s: image %s, made by another '
+                "project's stack, is not allowed" % (prop, image)
+            ) in error
         own = demo.create(container_template({'cmd': SLEEP, 'image': image}))
         assert own['stack_status'] == 'COMPLETE', own['stack_status_reason']
     finally:
@@ -323,22 +343,31 @@ def test_another_projects_network_and_volume_names_are_refused(
             ) in error
             assert OPTION in error
         # Taking its name, the stack would hold demo's volume, and remove
-        # it with its data at its delete.
-        taken = other.create(
-            _template(
+        # it with its data at its delete: refused at validate, and at
+        # create where the name is known only then.
+        refusal = (
+            'resources.v.properties.name: a volume named %s, which exists '
+            "and is not one of this project's, is not allowed" % volume
+        )
+
+        def volume_named(name, **resources):
+            return _template(
                 {
                     'v': {
                         'type': 'DockerInc::Docker::Volume',
-                        'properties': {'name': volume},
-                    }
+                        'properties': {'name': name},
+                    },
+                    **resources,
                 }
             )
-        )
+
+        assert refusal in other.validation_error(volume_named(volume))
+        value = {'type': 'OS::Heat::Value', 'properties': {'value': volume}}
+        late = volume_named({'get_attr': ['late', 'value']}, late=value)
+        assert other.validation_error(late) is None
+        taken = other.create(late)
         assert taken['stack_status'] == 'FAILED'
-        assert (
-            'resources.v.properties.name: a volume named %s, which exists '
-            "and is not one of this project's, is not allowed" % volume
-        ) in taken['stack_status_reason']
+        assert refusal in taken['stack_status_reason']
         assert other.delete(taken) == 'DELETE_COMPLETE'
         assert api.inspect_volume(volume)['Labels'][PROJECT_LABEL] == 'demo'
     finally:

@@ -122,18 +122,10 @@ class DockerContainer(
             k: v for k, v in values.items() if self._known_at_validation(k)
         }
         self._check_values(values, known)
-        if 'docker_endpoint' not in known:
-            # Known at create, where policy and version are checked again.
-            self._check_policy(values, None)
-            return
-        endpoint = docker_client.resolve_endpoint(values['docker_endpoint'])
-        self._check_policy(values, endpoint)
-        try:
-            client = self.client_plugin().for_endpoint(endpoint)
-        except docker_client.EndpointUnavailable as exc:
-            # The engine may still be booting; the version and references
-            # are checked again before the container is created.
-            LOG.info('Not checking API versions at validation: %s', exc)
+        # Checked again at create, where the endpoint is known.
+        self._check_policy(values, self._endpoint_at_validation(values))
+        client = self._validation_client(values)
+        if client is None:
             return
         self._check_api_version(values, client.api_version)
         self._check_host(client, known)

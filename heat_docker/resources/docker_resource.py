@@ -288,12 +288,28 @@ class DockerResource(resource.Resource):
         """At validate: the policy on ``props`` where they are known."""
         values = self.values()
         known = all(self._known_at_validation(p) for p in props)
-        endpoint = None
-        if self._known_at_validation('docker_endpoint'):
-            endpoint = docker_client.resolve_endpoint(
-                values['docker_endpoint']
-            )
-        self._check_policy(values if known else {}, endpoint)
+        self._check_policy(
+            values if known else {}, self._endpoint_at_validation(values)
+        )
+
+    def _endpoint_at_validation(self, values):
+        """The endpoint, if known at validation; else None."""
+        if not self._known_at_validation('docker_endpoint'):
+            return None
+        return docker_client.resolve_endpoint(values['docker_endpoint'])
+
+    def _validation_client(self, values):
+        """The client of the endpoint, if it is known at validation and
+        answers; else None, and what needs the engine waits for create."""
+        endpoint = self._endpoint_at_validation(values)
+        if endpoint is None:
+            return None
+        try:
+            return self.client_plugin().for_endpoint(endpoint)
+        except docker_client.EndpointUnavailable as exc:
+            # The engine may still be booting: checked again at create.
+            LOG.info('%s: not asking the engine at validation: %s', self, exc)
+            return None
 
     def _refused(self, kind, name, exc):
         """The engine's refusal to create ``kind`` ``name``, as one

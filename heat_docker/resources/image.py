@@ -53,8 +53,19 @@ class DockerImage(docker_resource.DockerResource):
     def _validate_values(self):
         # The policy first: a refused context is not looked at.
         self._validate_policy(ispec.POLICY_PROPERTIES)
-        if all(self._known_at_validation(p) for p in self.SPEC_PROPERTIES):
-            self._check_values(self.values())
+        if not all(self._known_at_validation(p) for p in self.SPEC_PROPERTIES):
+            return
+        values = self.values()
+        self._check_values(values)
+        client = self._validation_client(values)
+        if client is None:
+            return
+        if values['build']:
+            for image in self._sources(values['build']).images:
+                self._check_owner(client, image, 'build')
+        elif self._pull_policy(values) != cspec.PULL_ALWAYS:
+            # Present, it is what the stack gets; pulled anew, it may not be.
+            self._check_owner(client, values['reference'], 'reference')
 
     def _failed(self, message, **args):
         return docker_resource.ResourceFailed(
@@ -133,14 +144,23 @@ class DockerImage(docker_resource.DockerResource):
             registry
         )
 
+    def _pull_policy(self, values):
+        return (
+            values['image_pull_policy']
+            or cfg.CONF[config.GROUP].default_pull_policy
+        )
+
+    @staticmethod
+    def _sources(build):
+        return ispec.dockerfile_sources(
+            ispec.dockerfile_text(build), build['args']
+        )
+
     def _pull(self, client, values):
         """The id of the reference, pulled as the pull policy says, and
         whether this resource pulled it."""
         reference = values['reference']
-        pull = (
-            values['image_pull_policy']
-            or cfg.CONF[config.GROUP].default_pull_policy
-        )
+        pull = self._pull_policy(values)
         present = None
         if pull != cspec.PULL_ALWAYS:
             present = self._image_id(client, reference)
@@ -183,10 +203,7 @@ class DockerImage(docker_resource.DockerResource):
 
     def _build(self, client, values):
         build = values['build']
-        sources = ispec.dockerfile_sources(
-            ispec.dockerfile_text(build), build['args']
-        )
-        for image in sources.images:
+        for image in self._sources(build).images:
             self._check_owner(client, image, 'build')
             # The engine pulls what it does not have, or all with pull.
             if build['pull'] or self._image_id(client, image) is None:
@@ -240,10 +257,7 @@ class DockerImage(docker_resource.DockerResource):
         converge."""
         values = self.create_values()
         reference = values['reference']
-        pull = (
-            values['image_pull_policy']
-            or cfg.CONF[config.GROUP].default_pull_policy
-        )
+        pull = self._pull_policy(values)
         if (
             self.resource_id is None
             or values['build']

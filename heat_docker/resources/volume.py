@@ -23,15 +23,29 @@ class DockerVolume(shared_object.SharedObject):
     def _policy_refusals(self, values, opts):
         return policy.volume_refusals(values, opts)
 
+    def _validate_values(self):
+        super()._validate_values()
+        values = self.values()
+        if values['name'] and self._known_at_validation('name'):
+            client = self._validation_client(values)
+            if client is not None:
+                self._check_name(client, values['name'])
+
+    def _check_name(self, client, name):
+        """Refuse the name of a volume that exists and is not the
+        project's: Docker hands an existing volume to its create, and the
+        stack's delete would remove it, data and all."""
+        if not self._confined():
+            return
+        with self.client_plugin().ignore_not_found:
+            if not self._ours(client.inspect_volume(name).get('Labels')):
+                raise self._invalid(
+                    'name', policy.foreign_name_refusal('volume', name)
+                )
+
     def _create(self, client, values, name):
-        if values['name'] and self._confined():
-            # Docker hands an existing volume to its create, and the
-            # stack's delete would remove it, data and all.
-            with self.client_plugin().ignore_not_found:
-                if not self._ours(client.inspect_volume(name).get('Labels')):
-                    raise self._invalid(
-                        'name', policy.foreign_name_refusal('volume', name)
-                    )
+        if values['name']:
+            self._check_name(client, name)
         arguments = vspec.create_arguments(values, name, self._labels())
         return client.create_volume(**arguments)['Name']
 
