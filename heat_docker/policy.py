@@ -32,6 +32,17 @@ HOST_NAMESPACE_FIELDS = (
     'UsernsMode',
     'CgroupnsMode',
 )
+# HostConfig fields that name devices of the host.
+DEVICE_FIELDS = (
+    'Devices',
+    'DeviceRequests',
+    'DeviceCgroupRules',
+    'BlkioWeightDevice',
+    'BlkioDeviceReadBps',
+    'BlkioDeviceWriteBps',
+    'BlkioDeviceReadIOps',
+    'BlkioDeviceWriteIOps',
+)
 UNCONFINED_SECURITY_OPTS = (
     'apparmor=unconfined',
     'apparmor:unconfined',
@@ -87,11 +98,7 @@ def _field_refusals(field, value, opts):
                     'capability %s' % name,
                     'allowed_capabilities (a list that includes %s)' % name,
                 )
-    elif (
-        field in ('Devices', 'DeviceRequests', 'DeviceCgroupRules')
-        and value
-        and not opts.allow_devices
-    ):
+    elif field in DEVICE_FIELDS and value and not opts.allow_devices:
         yield 'access to host devices', 'allow_devices = true'
     elif field in ('Binds', 'Mounts'):
         for source in _bind_sources(field, value):
@@ -289,12 +296,17 @@ def _refusal(what, option):
 
 
 def _host_fields(values):
-    """``(property, HostConfig field, value)`` for what ``values`` set."""
+    """``(property, HostConfig field, value)`` for what ``values`` set. A
+    network joined counts as a NetworkMode too: the first becomes the
+    container's (``networks: [{network: host}]`` is the host's)."""
     for name, path, value in cspec.contributions(values):
         section, _, field = path.partition('.')
         # An empty list may matter: MaskedPaths [] unmasks them all.
         if section == 'HostConfig' and value is not None:
             yield name, field, value
+        elif path == 'NetworkingConfig.EndpointsConfig':
+            for network in value or ():
+                yield name, 'NetworkMode', network
 
 
 def refusals(values, opts):

@@ -74,6 +74,22 @@ RULES = [
         'allow_host_namespaces = true',
     ),
     (
+        {'networks': [{'network': 'host'}]},
+        'networks',
+        "the host's network namespace",
+        'allow_host_namespaces = true',
+    ),
+    (
+        {
+            'api_host_config': {
+                'BlkioDeviceReadBps': [{'Path': '/dev/sda', 'Rate': 1}]
+            }
+        },
+        'api_host_config',
+        'access to host devices',
+        'allow_devices = true',
+    ),
+    (
         {'api_host_config': {'PidMode': 'host'}},
         'api_host_config',
         "the host's pid namespace",

@@ -19,6 +19,8 @@ def test_every_field_that_names_a_container_is_a_reference():
                 'volumes_from': ['data:ro', 'logs'],
                 'links': {'db': 'database'},
                 'network_mode': 'container:net',
+                # The first network joined becomes the network mode.
+                'networks': [{'network': 'container:first'}],
                 'pid_mode': 'container:pid',
                 'ipc_mode': 'container:ipc',
                 'api_host_config': {
@@ -33,6 +35,7 @@ def test_every_field_that_names_a_container_is_a_reference():
             ('volumes_from', 'data'),
             ('volumes_from', 'logs'),
             ('network_mode', 'net'),
+            ('networks', 'first'),
             ('pid_mode', 'pid'),
             ('ipc_mode', 'ipc'),
             ('api_host_config', 'raw'),
@@ -75,6 +78,7 @@ REFERENCES = [
     ('volumes_from', lambda c: [c]),
     ('links', lambda c: {c: 'peer'}),
     ('network_mode', lambda c: 'container:' + c),
+    ('networks', lambda c: [{'network': 'container:' + c}]),
     ('pid_mode', lambda c: 'container:' + c),
     ('ipc_mode', lambda c: 'container:' + c),
     ('api_host_config', lambda c: {'VolumesFrom': [c]}),
@@ -302,6 +306,57 @@ def test_volumes_are_labelled_and_another_projects_refused(
 
 def _template(resources):
     return {'heat_template_version': '2021-04-16', 'resources': resources}
+
+
+def test_an_update_joins_no_network_of_another_project(stacks, api, confined):
+    demo = stacks.as_project('demo')
+    network = 'tenancy-update-net-%s' % id(demo)
+    kept = demo.create(
+        _template(
+            {
+                'net': {
+                    'type': 'DockerInc::Docker::Network',
+                    'properties': {'name': network},
+                }
+            }
+        )
+    )
+    other = stacks.as_project('other')
+
+    def joining(networks):
+        # The name comes from another resource: unknown at validation.
+        return container_template(
+            {'cmd': SLEEP, 'networks': networks},
+            extra_resources={
+                'peer': {
+                    'type': 'OS::Heat::Value',
+                    'properties': {'value': network},
+                },
+                'own': {'type': 'DockerInc::Docker::Network'},
+            },
+        )
+
+    own = {'network': {'get_resource': 'own'}}
+    try:
+        assert kept['stack_status'] == 'COMPLETE', kept['stack_status_reason']
+        stack = other.create(joining([own]))
+        assert stack['stack_status'] == 'COMPLETE', stack[
+            'stack_status_reason'
+        ]
+        container = other.container(stack, 'c')['Id']
+        updated = other.update(
+            stack, joining([own, {'network': {'get_attr': ['peer', 'value']}}])
+        )
+        assert updated['stack_status'] == 'FAILED'
+        assert (
+            'resources.c.properties.networks: joining network %s, which is '
+            "not one of this project's networks, is not allowed" % network
+        ) in updated['stack_status_reason']
+        joined = api.inspect_container(container)['NetworkSettings']
+        assert network not in joined['Networks']
+    finally:
+        other.cleanup()
+        demo.cleanup()
 
 
 def test_another_projects_network_and_volume_names_are_refused(

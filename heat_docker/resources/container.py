@@ -467,6 +467,10 @@ class DockerContainer(
         after = self.values({**self.properties, **prop_diff})
         client = self._client()
         plugin = self.client_plugin()
+        # Values from other resources are known only now: a network or
+        # link the update adds meets the rules a create's does.
+        self._check_policy(after, self._endpoint())
+        self._check_references(client, after)
         body = cspec.live_update_fields(before, after)
         if body:
             plugin.update_container(client, self.resource_id, body)
