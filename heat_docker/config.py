@@ -157,12 +157,13 @@ POLICY_OPTS = [
     cfg.BoolOpt(
         'allow_local_fetches',
         default=False,
-        help='Allow the Docker engine to fetch, for a template, from its '
-        'own host (localhost, loopback addresses, names that resolve to '
-        'them) or from link-local addresses such as a cloud metadata '
-        'service: pulls from a registry there, and the URLs of a '
-        "build's ADD. The engine fetches from its host, so this reaches "
-        'services listening there only, and shows tenants their answers.',
+        help='Allow the Docker engine to fetch, for a template, what it '
+        'fetches from its own host: pulls from a registry on that host '
+        '(localhost, loopback addresses, names that resolve to them) or '
+        "at a link-local address such as a cloud metadata service, a build's "
+        'ADD of a URL (any: the engine follows redirects, to its host '
+        'too), and the responses its errors quote. Services listening '
+        "there only are otherwise out of tenants' reach.",
     ),
     cfg.BoolOpt(
         'allow_cross_project_references',

@@ -340,12 +340,18 @@ class DockerfileSources:
 _VARIABLE = re.compile(r'\$(?:(\w+)|\{(\w+)(?:(:[-+])([^}$]*))?\})')
 
 
-def _expand(word, variables):
+def _expand(word, variables, strict=False):
     """``word`` with its variables replaced as the builder does (unset
-    ones by nothing); None if a ``$`` is left that Heat cannot read."""
+    ones by nothing); None if a ``$`` is left that Heat cannot read, or,
+    ``strict``, a variable ``variables`` do not declare (the base image's
+    ENV may set it)."""
+    unknown = []
 
     def replace(match):
-        value = variables.get(match.group(1) or match.group(2)) or ''
+        name = match.group(1) or match.group(2)
+        if name not in variables:
+            unknown.append(name)
+        value = variables.get(name) or ''
         operator, word = match.group(3), match.group(4)
         if operator == ':-':
             return value or word
@@ -354,7 +360,9 @@ def _expand(word, variables):
         return value
 
     expanded = _VARIABLE.sub(replace, word)
-    return None if '$' in expanded else expanded
+    if '$' in expanded or (strict and unknown):
+        return None
+    return expanded
 
 
 def _arguments(value):
@@ -376,9 +384,12 @@ def _arguments(value):
     return flags, rest.split()
 
 
-def dockerfile_sources(dockerfile, build_args=None):
+def dockerfile_sources(dockerfile, build_args=None, env=None):
     """The images a Dockerfile builds on and the URLs it downloads, its
-    variables replaced from its ARG and ENV lines and ``build_args``."""
+    variables replaced from its ARG and ENV lines, ``build_args`` and
+    ``env`` (the ENV of the image it runs on, for a base image's ONBUILD
+    triggers). Instructions under ONBUILD count: they run in the builds
+    of the images built on this one."""
     parser = DockerfileParser(
         fileobj=io.BytesIO((dockerfile or '').encode()),
         build_args={k: str(v) for k, v in (build_args or {}).items()},
@@ -388,8 +399,8 @@ def dockerfile_sources(dockerfile, build_args=None):
     global_args = {}  # the ARGs before the first FROM: what FROM sees
     seen_from = False
 
-    def image(name, variables):
-        expanded = _expand(name, variables)
+    def image(name, variables, strict):
+        expanded = _expand(name, variables, strict)
         if expanded is None:
             sources.unread.append(name)
         elif (
@@ -402,31 +413,37 @@ def dockerfile_sources(dockerfile, build_args=None):
     for item, context in zip(
         parser.structure, parser.context_structure, strict=True
     ):
-        instruction = item['instruction']
+        instruction, value = item['instruction'], item['value']
+        if instruction == 'ONBUILD':
+            instruction, _, value = value.strip().partition(' ')
+            instruction = instruction.upper()
         if instruction == 'ARG' and not seen_from:
             global_args = dict(context.args)
         elif instruction == 'FROM':
             seen_from = True
-            words = [
-                w for w in item['value'].split() if not w.startswith('--')
-            ]
+            words = [w for w in value.split() if not w.startswith('--')]
             if words:
-                image(words[0], global_args)
+                image(words[0], global_args, strict=False)
             if len(words) >= 3 and words[1].upper() == 'AS':
                 stages.add(words[2].lower())
         elif instruction in ('COPY', 'ADD'):
-            variables = {**context.args, **context.envs}
-            flags, words = _arguments(item['value'])
+            variables = {**(env or {}), **context.args, **context.envs}
+            flags, words = _arguments(value)
             for flag in flags:
                 if flag.startswith('--from='):
-                    image(flag.split('=', 1)[1], variables)
+                    image(flag.split('=', 1)[1], variables, strict=True)
             for source in words[:-1] if instruction == 'ADD' else ():
-                expanded = _expand(source, variables)
+                expanded = _expand(source, variables, strict=True)
                 if expanded is None:
                     sources.unread.append(source)
                 elif expanded.lower().startswith(('http://', 'https://')):
                     sources.urls.append(expanded)
     return sources
+
+
+def environment(env):
+    """``{name: value}`` of an image's ``Config.Env`` list."""
+    return dict(item.split('=', 1) for item in env or () if '=' in item)
 
 
 def build_context(build):
@@ -471,7 +488,8 @@ def build_arguments(values, labels, context=None):
         'rm': True,
         'forcerm': True,
         'nocache': bool(build.get('no_cache')),
-        'pull': bool(build.get('pull')),
+        # Heat pulls the base images itself, before (see build.pull).
+        'pull': False,
         'buildargs': {k: str(v) for k, v in (build.get('args') or {}).items()},
         'target': build.get('target') or None,
         'network_mode': build.get('network_mode') or None,

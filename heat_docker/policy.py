@@ -12,6 +12,7 @@ import fnmatch
 import ipaddress
 import os
 import posixpath
+import re
 import socket
 import urllib.parse
 
@@ -467,35 +468,52 @@ def _local_host(host, resolve):
     return any(_local_address(info[4][0]) for info in found)
 
 
-def local_fetch_refusal(source, opts, resolve=socket.getaddrinfo):
-    """Why the engine may not fetch from ``source`` (a registry,
-    host[:port], or a URL) for a template, or None: the engine fetches
-    from its own host, where tenants reach nothing otherwise."""
-    if opts.allow_local_fetches or source == image_spec.DOCKER_HUB:
+def pull_refusal(registry, opts, resolve=socket.getaddrinfo):
+    """Why the engine may not pull from ``registry`` (host[:port]) for a
+    template, or None: the engine pulls from its own host, where tenants
+    reach nothing otherwise."""
+    if opts.allow_local_fetches or registry == image_spec.DOCKER_HUB:
         return None
-    host = urllib.parse.urlsplit(
-        source if '://' in source else '//' + source
-    ).hostname
+    host = urllib.parse.urlsplit('//' + registry).hostname
     if not host or not _local_host(host, resolve):
         return None
     return _refusal(
-        'fetching from %s, on the Docker host itself or at a link-local '
-        'address,' % source,
+        'a pull from registry %s, on the Docker host itself or at a '
+        'link-local address,' % registry,
         'allow_local_fetches = true',
     )
 
 
-def _dockerfile_refusals(build, opts):
-    """``[(property, message)]`` for what a build's Dockerfile fetches,
-    and for what Heat cannot read of it where a rule depends on it."""
-    sources = image_spec.dockerfile_sources(
-        image_spec.dockerfile_text(build), build.get('args')
-    )
-    found = []
-    for url in sources.urls:
-        refusal = local_fetch_refusal(url, opts)
-        if refusal:
-            found.append(('build', refusal))
+# Where the engine's errors quote a response it fetched.
+_QUOTED_RESPONSE = re.compile(r'(response body|with status [^:]*):.*$', re.S)
+
+
+def fetch_error(text, opts):
+    """The engine's error of a pull, as a template may see it: without
+    the response it quotes, unless the operator allows local fetches (a
+    registry may redirect the engine to its own host's services)."""
+    if opts.allow_local_fetches:
+        return text
+    return _QUOTED_RESPONSE.sub(r'\1 (not shown)', str(text))
+
+
+def dockerfile_refusals(sources, opts):
+    """Messages refusing what a Dockerfile's ``sources`` (or a base
+    image's ONBUILD triggers') fetch, and what Heat cannot read of them
+    where a rule depends on it."""
+    if opts.allow_local_fetches:
+        found = []
+    else:
+        # Any URL: the engine follows redirects, to its own host too.
+        found = [
+            _refusal(
+                'ADD of %s, which the Docker engine downloads from its own '
+                'host (following redirects, to any address there; download '
+                'it in a RUN step instead),' % url,
+                'allow_local_fetches = true',
+            )
+            for url in sources.urls
+        ]
     # Both rules read the Dockerfile: what it names unread escapes them.
     if not opts.allow_local_fetches:
         guard = 'allow_local_fetches = true'
@@ -504,13 +522,11 @@ def _dockerfile_refusals(build, opts):
     else:
         return found
     return found + [
-        (
-            'build',
-            _refusal(
-                'a FROM, COPY --from or ADD that names %s, whose variable '
-                'Heat cannot resolve (give its value in build.args),' % word,
-                guard,
-            ),
+        _refusal(
+            'a FROM, COPY --from or ADD that names %s, whose variables Heat '
+            'cannot resolve (declare them with ARG or ENV, or give them in '
+            'build.args),' % word,
+            guard,
         )
         for word in sources.unread
     ]
@@ -539,7 +555,10 @@ def image_refusals(values, opts):
             )
         )
     if build:
-        found += _dockerfile_refusals(build, opts)
+        sources = image_spec.dockerfile_sources(
+            image_spec.dockerfile_text(build), build.get('args')
+        )
+        found += [('build', m) for m in dockerfile_refusals(sources, opts)]
     if build.get('network_mode') == 'host' and not opts.allow_host_namespaces:
         found.append(
             (

@@ -1,5 +1,6 @@
 """The operator's policy: refused at validate, naming property and option."""
 
+import io
 import os
 import socket
 import subprocess
@@ -472,7 +473,7 @@ def _resolving(table):
     return resolve
 
 
-def test_local_fetches_by_address_and_by_name():
+def test_pulls_from_the_docker_host_by_address_and_by_name():
     resolve = _resolving(
         {
             '127.1': ['127.0.0.1'],
@@ -484,30 +485,46 @@ def test_local_fetches_by_address_and_by_name():
             'registry.example': ['10.0.0.5'],
         }
     )
-    for source in [
+    for registry in [
         'localhost:5000',
         'registry.localhost',
         '127.1:5000',
         '[::1]:5000',
         'sneaky.example',
         'mapped.example:443',
-        'http://169.254.169.254/latest/meta-data/',
-        'https://0.0.0.0:8443/x',
+        '169.254.169.254',
+        '0.0.0.0:8443',
     ]:
-        refusal = policy.local_fetch_refusal(source, opts(), resolve)
+        refusal = policy.pull_refusal(registry, opts(), resolve)
         assert refusal.startswith(
-            'fetching from %s, on the Docker host itself or at a '
-            'link-local address, is not allowed' % source
-        ), source
+            'a pull from registry %s, on the Docker host itself or at a '
+            'link-local address, is not allowed' % registry
+        ), registry
         assert '[docker] allow_local_fetches = true' in refusal
-        assert (
-            policy.local_fetch_refusal(
-                source, opts(allow_local_fetches=True), resolve
-            )
-            is None
-        )
-    for source in ['registry.example:5000', 'docker.io', 'unknown.example']:
-        assert policy.local_fetch_refusal(source, opts(), resolve) is None
+        allowing = opts(allow_local_fetches=True)
+        assert policy.pull_refusal(registry, allowing, resolve) is None
+    for registry in ['registry.example:5000', 'docker.io', 'unknown.example']:
+        assert policy.pull_refusal(registry, opts(), resolve) is None
+
+
+def test_a_pull_error_does_not_quote_what_the_engine_fetched():
+    # A registry may redirect the engine to its own host's services.
+    for said, shown in [
+        (
+            'error parsing HTTP 404 response body: invalid character '
+            '\'<\' looking for beginning of value: "<html>secret</html>"',
+            'error parsing HTTP 404 response body (not shown)',
+        ),
+        (
+            'failed to GET http://10.0.0.6/r with status 401 UNAUTHORIZED: '
+            '{"token": "secret"}',
+            'failed to GET http://10.0.0.6/r with status 401 UNAUTHORIZED '
+            '(not shown)',
+        ),
+        ('manifest unknown: manifest unknown', None),
+    ]:
+        assert policy.fetch_error(said, opts()) == (shown or said)
+        assert policy.fetch_error(said, opts(allow_local_fetches=True)) == said
 
 
 class _CountingServer:
@@ -564,22 +581,23 @@ def test_the_engine_fetches_nothing_from_its_own_host(
     from oslo_config import cfg
 
     local = '127.0.0.1:%d' % host_only_service.port
-    adding = _image_template(
-        {
-            'reference': 'probe:1',
-            'build': {
-                'dockerfile': 'FROM %s\nARG PATH_\nADD http://%s${PATH_} /s\n'
-                % (IMAGE, local),
-                'args': {'PATH_': '/v3'},
-            },
-        }
-    )
-    error = stacks.validation_error(adding)
-    assert (
-        'resources.i.properties.build: fetching from http://%s/v3, on the '
-        'Docker host itself' % local
-    ) in error
-    assert '[docker] allow_local_fetches = true' in error
+    # Any URL: the engine follows redirects, to its own host too.
+    for url in ['http://%s/v3' % local, 'https://example.org/a.tgz']:
+        adding = _image_template(
+            {
+                'reference': 'probe:1',
+                'build': {
+                    'dockerfile': 'FROM %s\nARG URL\nADD ${URL} /s\n' % IMAGE,
+                    'args': {'URL': url},
+                },
+            }
+        )
+        error = stacks.validation_error(adding)
+        assert (
+            'resources.i.properties.build: ADD of %s, which the Docker '
+            'engine downloads from its own host' % url
+        ) in error
+        assert '[docker] allow_local_fetches = true' in error
 
     before = api.containers(all=True)
     images_before = api.images(all=True)
@@ -607,7 +625,7 @@ def test_the_engine_fetches_nothing_from_its_own_host(
         stack = stacks.create(template)
         assert stack['stack_status'] == 'FAILED'
         assert (
-            'resources.%s: fetching from %s, on the Docker host itself'
+            'resources.%s: a pull from registry %s, on the Docker host itself'
             % (prop, local)
         ) in stack['stack_status_reason']
         assert stacks.delete(stack) == 'DELETE_COMPLETE'
@@ -624,3 +642,44 @@ def test_the_engine_fetches_nothing_from_its_own_host(
         in (stack['stack_status_reason'])
     )
     assert host_only_service.requests
+
+
+def test_a_base_image_passes_on_no_fetch(
+    stacks, api, one_endpoint_only, host_only_service
+):
+    """What a base image carries into a build on it: its ENV, read by the
+    build's ADD, and its ONBUILD triggers, which the builder runs."""
+    url = 'http://127.0.0.1:%d/v3' % host_only_service.port
+    base = 'localhost/heat-docker-test/onbuild:%d' % host_only_service.port
+    dockerfile = 'FROM %s\nENV U=%s\nONBUILD ADD %s /h\n' % (IMAGE, url, url)
+    for _ in api.build(
+        fileobj=io.BytesIO(dockerfile.encode()), tag=base, rm=True
+    ):
+        pass
+    try:
+        inherited = _image_template(
+            {'build': {'dockerfile': 'FROM %s\nADD $U /k\n' % base}}
+        )
+        error = stacks.validation_error(inherited)
+        assert (
+            'resources.i.properties.build: a FROM, COPY --from or ADD that '
+            'names $U, whose variables Heat cannot resolve'
+        ) in error
+        # Its own ONBUILD is read as the build's own instructions.
+        error = stacks.validation_error(
+            _image_template({'build': {'dockerfile': dockerfile}})
+        )
+        assert 'ADD of %s, which the Docker engine downloads' % url in error
+        triggered = _image_template(
+            {'build': {'dockerfile': 'FROM %s\n' % base}}
+        )
+        stack = stacks.create(triggered)
+        assert stack['stack_status'] == 'FAILED'
+        assert (
+            'resources.i.properties.build: the ONBUILD triggers of %s: ADD '
+            'of %s, which the Docker engine downloads' % (base, url)
+        ) in stack['stack_status_reason']
+        assert stacks.delete(stack) == 'DELETE_COMPLETE'
+        assert host_only_service.requests == []
+    finally:
+        api.remove_image(base, force=True)

@@ -86,3 +86,48 @@ def test_pull_policy_always_pulls_a_present_image(stacks, api, image):
     container = stacks.container(stack, 'c')
     assert container['Image'] == pulled
     assert marker_of(api, container['Id']) == REGISTRY_MARKER
+
+
+def test_a_build_pulls_its_missing_base_with_heat_conf_s_credentials(
+    stacks, api, image
+):
+    from oslo_config import cfg
+
+    from heat_docker import config
+
+    # Heat pulls the base itself, before the build, so that the pull meets
+    # the policy and the base's ONBUILD triggers are read first.
+    cfg.CONF.set_override(
+        'registry_credentials',
+        ['%s=%s:%s' % (image.split('/')[0], REGISTRY_USER, REGISTRY_PASSWORD)],
+        group=config.GROUP,
+    )
+    try:
+        assert api.images(name=image) == []
+        stack = stacks.create(
+            {
+                'heat_template_version': '2021-04-16',
+                'resources': {
+                    'i': {
+                        'type': 'DockerInc::Docker::Image',
+                        'properties': {
+                            'build': {
+                                'dockerfile': 'FROM %s\nRUN true\n' % image
+                            }
+                        },
+                    }
+                },
+            }
+        )
+        assert stack['stack_status'] == 'COMPLETE', stack[
+            'stack_status_reason'
+        ]
+        built = stacks.resource(stack, 'i')['physical_resource_id']
+        made = api.create_container(built, ['cat', '/registry-marker'])
+        api.start(made)
+        api.wait(made)
+        assert api.logs(made).decode().strip() == REGISTRY_MARKER
+        api.remove_container(made)
+        assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    finally:
+        cfg.CONF.clear_override('registry_credentials', group=config.GROUP)

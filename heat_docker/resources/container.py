@@ -347,9 +347,12 @@ class DockerContainer(
         try:
             client.pull(image, auth_config=auth)
         except docker_errors.APIError as exc:
+            error = policy.fetch_error(
+                exc.explanation or exc, cfg.CONF[config.GROUP]
+            )
             raise ContainerFailed(
                 _('Pulling image %(image)s failed: %(error)s')
-                % {'image': image, 'error': exc.explanation or exc}
+                % {'image': image, 'error': error}
             ) from exc
         return True
 

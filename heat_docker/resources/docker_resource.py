@@ -234,7 +234,7 @@ class DockerResource(resource.Resource):
     def _check_pull(self, image, prop):
         """Before the engine pulls ``image``: refuse a registry on the
         Docker host's own services (the policy's local fetches)."""
-        refusal = policy.local_fetch_refusal(
+        refusal = policy.pull_refusal(
             image_spec.registry(image), cfg.CONF[config.GROUP]
         )
         if refusal:

@@ -190,24 +190,67 @@ class DockerImage(docker_resource.DockerResource):
         """Follow the progress stream of a pull or push ``start()`` makes
         to its end: the engine's refusal, or an error in it, fails the
         resource."""
+        opts = cfg.CONF[config.GROUP]
         try:
             for item in start():
                 if item.get('error'):
                     raise self._failed(
-                        message, image=image, error=item['error']
+                        message,
+                        image=image,
+                        error=policy.fetch_error(item['error'], opts),
                     )
         except docker_errors.APIError as exc:
             raise self._failed(
-                message, image=image, error=exc.explanation or exc
+                message,
+                image=image,
+                error=policy.fetch_error(exc.explanation or exc, opts),
             ) from exc
+
+    def _base_ready(self, client, values, image, triggers=True):
+        """Make ``image``, which the build builds on, ready: one this
+        project may use, pulled here (not by the builder, so the pull meets
+        the rules) if missing or ``build.pull`` asks, and its ONBUILD
+        triggers, which the builder runs, checked as the Dockerfile is."""
+        build = values['build']
+        self._check_owner(client, image, 'build')
+        if build['pull'] or self._image_id(client, image) is None:
+            self._check_pull(image, 'build')
+            LOG.info('Pulling image %s', image)
+            self._stream(
+                _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
+                image,
+                lambda: client.pull(
+                    image,
+                    auth_config=config.registry_auth(ispec.registry(image)),
+                    platform=values['platform'] or None,
+                    stream=True,
+                    decode=True,
+                ),
+            )
+            self._check_owner(client, image, 'build')
+        base_config = client.inspect_image(image)['Config']
+        if not triggers or not base_config.get('OnBuild'):
+            return
+        sources = ispec.dockerfile_sources(
+            '\n'.join(base_config['OnBuild']),
+            build['args'],
+            env=ispec.environment(base_config.get('Env')),
+        )
+        for message in policy.dockerfile_refusals(
+            sources, cfg.CONF[config.GROUP]
+        ):
+            raise self._invalid(
+                'build',
+                _('the ONBUILD triggers of %(image)s: %(refusal)s')
+                % {'image': image, 'refusal': message},
+            )
+        for other in sources.images:
+            self._base_ready(client, values, other, triggers=False)
 
     def _build(self, client, values):
         build = values['build']
         for image in self._sources(build).images:
-            self._check_owner(client, image, 'build')
-            # The engine pulls what it does not have, or all with pull.
-            if build['pull'] or self._image_id(client, image) is None:
-                self._check_pull(image, 'build')
+            self._base_ready(client, values, image)
         what = values['reference'] or _('of resource %s') % self.name
         context = ispec.build_context(build)
         labels = {**(build['labels'] or {}), **self._labels()}
