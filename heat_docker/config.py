@@ -132,6 +132,15 @@ POLICY_OPTS = [
         'joins a bridge that exists, whoever made it.',
     ),
     cfg.ListOpt(
+        'allowed_host_ports',
+        default=[],
+        help='Ports and ranges of the Docker host ("N" or "N-M", e.g. '
+        '"30000-32767") on which containers may publish at a port they '
+        'choose. Empty: none; a port published without a host port gets '
+        'one the engine picks. Otherwise a tenant could take the port of a '
+        "service of the host while it restarts, and its clients' traffic.",
+    ),
+    cfg.ListOpt(
         'allowed_subnets',
         default=[],
         help='Address ranges (CIDR) within which DockerInc::Docker::Network '
@@ -203,6 +212,7 @@ PERMISSIVE = {
     'allowed_network_drivers': ['*'],
     'allow_host_interfaces': True,
     'allowed_subnets': ['0.0.0.0/0', '::/0'],
+    'allowed_host_ports': ['1-65535'],
     'allowed_volume_drivers': ['*'],
     'allowed_log_drivers': ['*'],
     'allow_local_fetches': True,

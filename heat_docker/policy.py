@@ -113,6 +113,18 @@ def _field_refusals(field, value, opts):
                 driver, options, opts
             ):
                 yield what, option
+    elif field == 'PortBindings':
+        allowed = _port_ranges(opts.allowed_host_ports)
+        refused = [
+            port
+            for port in _host_ports(value)
+            if not any(port in r for r in allowed)
+        ]
+        if refused:
+            yield (
+                'publishing on host port %d' % refused[0],
+                'allowed_host_ports (a range that holds %d)' % refused[0],
+            )
     elif field == 'VolumeDriver' and value:
         for _, what, option in _volume_driver_refusals(value, {}, opts):
             yield what, option
@@ -150,6 +162,31 @@ UNCONFINING_FIELDS = {
         'cgroup parent %s' % parent if parent else None
     ),
 }
+
+
+def _host_ports(bindings):
+    """The fixed host ports of HostConfig.PortBindings (a range counts
+    each of its ports); Docker picks a free one for those left empty."""
+    ports = set()
+    for binding in (bindings or {}).values():
+        for item in binding or ():
+            text = str((item or {}).get('HostPort') or '')
+            first, _, last = text.partition('-')
+            if first.isdigit() and (not last or last.isdigit()):
+                ports.update(range(int(first), int(last or first) + 1))
+    return sorted(ports)
+
+
+def _port_ranges(texts):
+    """``range`` objects of the operator's "N" and "N-M" items."""
+    ranges = []
+    for text in texts:
+        first, _, last = text.strip().partition('-')
+        try:
+            ranges.append(range(int(first), int(last or first) + 1))
+        except ValueError:
+            LOG.error('[docker] allowed_host_ports: %s is no port range', text)
+    return ranges
 
 
 def _mounted_volume_drivers(field, value):

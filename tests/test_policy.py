@@ -91,6 +91,22 @@ RULES = [
         'allow_devices = true',
     ),
     (
+        {
+            'ports': [
+                {'container_port': 80, 'host_port': 5672, 'protocol': 'tcp'}
+            ]
+        },
+        'ports',
+        'publishing on host port 5672',
+        'allowed_host_ports',
+    ),
+    (
+        {'port_bindings': {81: '8000-8002'}},
+        'port_bindings',
+        'publishing on host port 8000',
+        'allowed_host_ports',
+    ),
+    (
         {'api_host_config': {'PidMode': 'host'}},
         'api_host_config',
         "the host's pid namespace",
@@ -215,6 +231,15 @@ def test_harmless_values_of_guarded_fields_pass():
     assert (
         policy.refusals(
             {
+                'ports': [
+                    {'container_port': 80, 'protocol': 'tcp'},
+                    {
+                        'container_port': 81,
+                        'host_port': 30001,
+                        'protocol': 'tcp',
+                    },
+                ],
+                'port_bindings': {82: '30002-30003'},
                 'oom_score_adj': 500,
                 'log_config': {'driver': 'local'},
                 'api_host_config': {
@@ -227,6 +252,7 @@ def test_harmless_values_of_guarded_fields_pass():
                 },
             },
             opts(
+                allowed_host_ports=['30000-32767'],
                 allowed_log_drivers=['local'],
                 allowed_volume_drivers=['local'],
                 allowed_bind_roots=['/srv'],
