@@ -8,6 +8,7 @@ The body's fields are built in ``container_api``; what inspect says of the
 container's state and attributes is read in ``container_state``.
 """
 
+import itertools
 import re
 
 from docker.utils import utils as docker_utils
@@ -43,6 +44,9 @@ PROJECT_LABEL = LABEL_PREFIX + 'project-id'
 RESOURCE_UUID_LABEL = LABEL_PREFIX + 'resource-uuid'
 # Which Heat made it, when several share an engine (config.deployment).
 DEPLOYMENT_LABEL = LABEL_PREFIX + 'deployment'
+# Where a confined project's containers go instead of Docker's default
+# bridge, which every project's containers would share.
+PROJECT_NETWORK_PREFIX = 'heat-project-'
 
 PULL_POLICIES = (PULL_MISSING, PULL_ALWAYS, PULL_NEVER) = (
     'missing',
@@ -864,6 +868,33 @@ def contributions(values):
             PROPERTIES[name].contributions(values[name]).items()
         ):
             yield name, path, value
+
+
+def joins_default_bridge(values):
+    """Whether the container would be on Docker's default bridge: no
+    network joined, and no network mode but default or bridge, by typed
+    property or escape hatch."""
+    mode = ''
+    for _, path, value in contributions(values):
+        if path == 'NetworkingConfig.EndpointsConfig' and value:
+            return False
+        if path == 'HostConfig.NetworkMode':
+            mode = value or ''
+    return mode in container_api.DEFAULT_BRIDGE
+
+
+def oldest_first(networks, name):
+    """The networks, as listed, named exactly ``name``, the oldest first
+    (then by id)."""
+
+    def created(network):
+        # RFC 3339 with up to nine digits of fraction, trailing zeros cut.
+        stamp = network.get('Created') or ''
+        seconds, _, rest = stamp.partition('.')
+        digits = ''.join(itertools.takewhile(str.isdigit, rest))
+        return seconds, digits.ljust(9, '0'), network['Id']
+
+    return sorted((n for n in networks if n.get('Name') == name), key=created)
 
 
 def unsupported(values, api_version):

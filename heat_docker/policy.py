@@ -271,6 +271,18 @@ def network_refusals(values, opts):
                 ),
             )
         )
+    name = values.get('name') or ''
+    if name.startswith(cspec.PROJECT_NETWORK_PREFIX) and not (
+        opts.allow_cross_project_references
+    ):
+        found.append(
+            (
+                'name',
+                'a name that begins with %s is kept for the networks Heat '
+                "makes for projects' containers; choose another"
+                % cspec.PROJECT_NETWORK_PREFIX,
+            )
+        )
     found += [
         (
             'ipam',

@@ -458,3 +458,69 @@ def test_an_image_resource_moves_no_tag_it_does_not_own(stacks, api, confined):
         assert api.inspect_image(IMAGE)['Id'] == base
     finally:
         other.cleanup()
+
+
+def test_each_project_s_containers_are_on_a_network_of_their_own(
+    stacks, api, confined
+):
+    """Docker's default bridge would put every project's containers on one
+    network, where they reach each other: each project's go on its own."""
+    demo, other = stacks.as_project('demo'), stacks.as_project('other')
+    serving = {'cmd': ['httpd', '-f', '-p', '8000', '-h', '/etc']}
+    asleep = {'type': 'DockerInc::Docker::Container'}
+    asleep['properties'] = {'image': IMAGE, 'cmd': SLEEP}
+    try:
+        served = demo.create(
+            container_template(serving, extra_resources={'peer': asleep})
+        )
+        assert served['stack_status'] == 'COMPLETE', served[
+            'stack_status_reason'
+        ]
+        spying = other.create(container_template({'cmd': SLEEP}))
+        assert spying['stack_status'] == 'COMPLETE', spying[
+            'stack_status_reason'
+        ]
+        server = demo.container(served, 'c')['NetworkSettings']['Networks']
+        assert list(server) == ['heat-project-demo']
+        spy = other.container(spying, 'c')['NetworkSettings']['Networks']
+        assert list(spy) == ['heat-project-other']
+        labels = api.inspect_network('heat-project-other')['Labels']
+        assert labels[PROJECT_LABEL] == 'other'
+        address = server['heat-project-demo']['IPAddress']
+        # busybox-static's wget cannot run here; its nc can.
+        request = (
+            "printf 'GET /hostname HTTP/1.0\\r\\n\\r\\n' | nc -w 3 %s 8000"
+        )
+
+        def fetch(stack_api, stack, name):
+            container = stack_api.container(stack, name)['Id']
+            run = api.exec_create(container, ['sh', '-c', request % address])
+            answer = api.exec_start(run).decode()
+            return api.exec_inspect(run)['ExitCode'], answer
+
+        code, answer = fetch(demo, served, 'peer')
+        assert code == 0 and '200 OK' in answer, answer
+        code, answer = fetch(other, spying, 'c')
+        assert code != 0 and '200 OK' not in answer, answer
+        # Nobody takes a project's network name first.
+        error = other.validation_error(
+            _template(
+                {
+                    'n': {
+                        'type': 'DockerInc::Docker::Network',
+                        'properties': {'name': 'heat-project-third'},
+                    }
+                }
+            )
+        )
+        assert (
+            'resources.n.properties.name: a name that begins with '
+            'heat-project- is kept'
+        ) in error
+    finally:
+        demo.cleanup()
+        other.cleanup()
+        for network in api.networks(
+            names=['heat-project-demo', 'heat-project-other']
+        ):
+            api.remove_network(network['Id'])

@@ -17,6 +17,7 @@ from heat.common.i18n import _
 from heat_docker import config
 from heat_docker import container_spec as cspec
 from heat_docker import policy
+from heat_docker.resources import docker_resource
 
 
 class Confinement:
@@ -92,6 +93,45 @@ class Confinement:
         for prop, network in policy.network_references(values):
             self._check_network(client, network, prop)
 
+    def _on_project_network(self, client, values):
+        """``values``, on the project's own network where the container
+        would be on Docker's default bridge: there every project's
+        containers reach each other, and may spoof each other's
+        addresses. The network is made at the project's first use, and
+        kept."""
+        if not self._confined() or not cspec.joins_default_bridge(values):
+            return values
+        name = cspec.PROJECT_NETWORK_PREFIX + self.stack.tenant_id
+        found = cspec.oldest_first(client.networks(names=[name]), name)
+        if not found:
+            # Docker's check_duplicate is no lock: containers made at once,
+            # by one engine or several, may each make one.
+            with self.client_plugin().ignore_conflict_and_not_found:
+                client.create_network(
+                    name, labels=self._project_labels(), check_duplicate=True
+                )
+            found = cspec.oldest_first(client.networks(names=[name]), name)
+        # The oldest stays the oldest: every container picks the same one.
+        network, duplicates = found[0], found[1:]
+        if not self._ours(network.get('Labels')):
+            raise docker_resource.ResourceFailed(
+                _(
+                    "Network %(n)s, where this project's containers go "
+                    'instead of the default bridge, is not labelled as this '
+                    "project's; the operator must remove it"
+                )
+                % {'n': name}
+            )
+        for duplicate in duplicates:
+            if self._ours(duplicate.get('Labels')):
+                with self.client_plugin().ignore_conflict_and_not_found:
+                    client.remove_network(duplicate['Id'])
+        return {
+            **values,
+            'network_mode': network['Id'],
+            'networks': [{'network': network['Id']}],
+        }
+
     def _check_network(self, client, network, prop):
         """Refuse a network of another project, or made outside Heat. One
         not found is left to the engine, which names it missing."""
@@ -120,16 +160,17 @@ class Confinement:
                     if mount.get('source') == volume:
                         asked.update(mount.get('labels') or {})
                 client.create_volume(
-                    volume,
-                    labels={
-                        **asked,
-                        cspec.PROJECT_LABEL: self.stack.tenant_id or '',
-                        cspec.DEPLOYMENT_LABEL: config.deployment(),
-                    },
+                    volume, labels={**asked, **self._project_labels()}
                 )
             return
         if not self._ours(labels):
             raise self._invalid(prop, policy.foreign_volume_refusal(volume))
+
+    def _project_labels(self):
+        return {
+            cspec.PROJECT_LABEL: self.stack.tenant_id or '',
+            cspec.DEPLOYMENT_LABEL: config.deployment(),
+        }
 
     def _name_holder(self, client, name):
         """The labels of the container named ``name``, or None."""

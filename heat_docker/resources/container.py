@@ -252,6 +252,7 @@ class DockerContainer(
         self._check_api_version(values, client.api_version)
         self._check_host(client, values)
         self._check_references(client, values)
+        values = self._on_project_network(client, values)
         if self._pull_policy(values) == cspec.PULL_ALWAYS or self._confined():
             # Pulled, or its owner checked, before the create; otherwise
             # the image is looked at only if the create misses it, as the

@@ -51,7 +51,10 @@ def test_a_member_runs_a_stack_through_its_whole_life(demo, api):
     assert demo.output(stack_id, 'id') == first
     assert demo.output(stack_id, 'name') == info['Name'].lstrip('/')
     assert demo.output(stack_id, 'status') == 'running'
-    address = info['NetworkSettings']['IPAddress']
+    # On the project's own network, not Docker's default bridge.
+    [(network, endpoint)] = info['NetworkSettings']['Networks'].items()
+    assert network == 'heat-project-%s' % demo.project_id
+    address = endpoint['IPAddress']
     assert address and demo.output(stack_id, 'address') == address
     shown = demo.openstack(
         'stack',
