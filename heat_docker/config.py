@@ -84,8 +84,9 @@ POLICY_OPTS = [
         'allow_privileged',
         default=False,
         help='Allow privileged containers, and what else reaches past '
-        "a container's confinement: security options that switch it off "
-        '(apparmor/seccomp/systempaths=unconfined, label=disable), masked '
+        "a container's confinement: security options but no-new-privileges "
+        '(a seccomp or AppArmor profile of its own, an SELinux label, '
+        'systempaths=unconfined may lift what the defaults forbid), masked '
         'and read-only paths (they replace the defaults that hide /proc '
         'and /sys), a negative OOM score adjustment or OOM kill disabled '
         "(the host's kernel kills others first), and a cgroup parent.",

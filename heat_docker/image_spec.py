@@ -56,7 +56,11 @@ BUILD = {
     'target': Prop(STRING, 'The stage of a multi-stage Dockerfile to build.'),
     'labels': Prop(MAP, "Labels of the image, beside Heat's own."),
     'no_cache': Prop(
-        BOOLEAN, 'Build every step anew, without the cache.', default=False
+        BOOLEAN,
+        'Build every step anew, without the cache. Where projects are '
+        "confined, every build does: the engine's cache is every "
+        "project's.",
+        default=False,
     ),
     'pull': Prop(
         BOOLEAN,
@@ -477,7 +481,7 @@ def build_context(build):
     )
 
 
-def build_arguments(values, labels, context=None):
+def build_arguments(values, labels, context=None, nocache=False):
     """docker-py's ``build`` arguments for the tar ``context``, its
     output decoded: Heat's ``labels`` over the template's."""
     build = values['build']
@@ -487,7 +491,7 @@ def build_arguments(values, labels, context=None):
         'decode': True,
         'rm': True,
         'forcerm': True,
-        'nocache': bool(build.get('no_cache')),
+        'nocache': nocache or bool(build.get('no_cache')),
         # Heat pulls the base images itself, before (see build.pull).
         'pull': False,
         'buildargs': {k: str(v) for k, v in (build.get('args') or {}).items()},

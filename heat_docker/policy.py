@@ -44,14 +44,15 @@ DEVICE_FIELDS = (
     'BlkioDeviceReadIOps',
     'BlkioDeviceWriteIOps',
 )
-UNCONFINED_SECURITY_OPTS = (
-    'apparmor=unconfined',
-    'apparmor:unconfined',
-    'seccomp=unconfined',
-    'seccomp:unconfined',
-    'label=disable',
-    'label:disable',
-    'systempaths=unconfined',
+# Security options that only confine: any other (a seccomp or AppArmor
+# profile of its own, an SELinux label) may allow what Docker's defaults
+# forbid, or switch them off.
+CONFINING_SECURITY_OPTS = (
+    'no-new-privileges',
+    'no-new-privileges:true',
+    'no-new-privileges=true',
+    'apparmor=docker-default',
+    'apparmor:docker-default',
 )
 
 
@@ -79,7 +80,7 @@ def _field_refusals(field, value, opts):
         yield 'a privileged container', 'allow_privileged = true'
     elif field == 'SecurityOpt' and not opts.allow_privileged:
         for option in value:
-            if option.replace(' ', '') in UNCONFINED_SECURITY_OPTS:
+            if option.replace(' ', '') not in CONFINING_SECURITY_OPTS:
                 yield (
                     'security option %s' % option,
                     'allow_privileged = true',
@@ -484,6 +485,16 @@ def foreign_tag_refusal(tag):
     return _refusal(
         'tagging %s, which names an image that is not one of this '
         "project's," % tag,
+        'allow_cross_project_references = true',
+    )
+
+
+def unowned_image_tag_refusal(tag):
+    """Why an image resource may not tag an image that is not this
+    project's (another project asking for the name would run it)."""
+    return _refusal(
+        "tagging %s on an image that is not one of this project's (only "
+        'images it builds take further tags),' % tag,
         'allow_cross_project_references = true',
     )
 

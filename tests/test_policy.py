@@ -124,6 +124,13 @@ RULES = [
         'security option seccomp=unconfined',
         'allow_privileged = true',
     ),
+    # A profile of its own may allow all that Docker's default forbids.
+    (
+        {'security_opt': ['seccomp={"defaultAction": "SCMP_ACT_ALLOW"}']},
+        'security_opt',
+        'security option seccomp={"defaultAction": "SCMP_ACT_ALLOW"}',
+        'allow_privileged = true',
+    ),
     (
         {'api_host_config': {'MaskedPaths': []}},
         'api_host_config',
@@ -241,6 +248,10 @@ def test_harmless_values_of_guarded_fields_pass():
                 ],
                 'port_bindings': {82: '30002-30003'},
                 'oom_score_adj': 500,
+                'security_opt': [
+                    'no-new-privileges',
+                    'apparmor=docker-default',
+                ],
                 'log_config': {'driver': 'local'},
                 'api_host_config': {
                     'OomKillDisable': False,
@@ -709,3 +720,26 @@ def test_a_base_image_passes_on_no_fetch(
         assert host_only_service.requests == []
     finally:
         api.remove_image(base, force=True)
+
+
+def test_converge_asks_no_registry_on_the_docker_host(
+    stacks, api, one_endpoint_only, host_only_service
+):
+    # Present already, the image is not pulled; converge asks its registry
+    # whether the reference moved, unless the registry is the host's own.
+    reference = '127.0.0.1:%d/probe:1' % host_only_service.port
+    api.tag(IMAGE, reference)
+    try:
+        template = _image_template({'reference': reference})
+        stack = stacks.create(template)
+        assert stack['stack_status'] == 'COMPLETE', stack[
+            'stack_status_reason'
+        ]
+        converged = stacks.update(
+            stack, template, existing=True, converge=True
+        )
+        assert converged['stack_status'] == 'COMPLETE'
+        assert host_only_service.requests == []
+    finally:
+        stacks.cleanup()
+        api.remove_image(reference)

@@ -524,3 +524,85 @@ def test_each_project_s_containers_are_on_a_network_of_their_own(
             names=['heat-project-demo', 'heat-project-other']
         ):
             api.remove_network(network['Id'])
+
+
+def _unlabelled_image(api):
+    """An image with no project's label, as a pull would bring."""
+    made = api.create_container(IMAGE, ['true'])
+    image = api.commit(made['Id'])['Id']
+    api.remove_container(made['Id'])
+    return image
+
+
+def _image(properties):
+    return _template(
+        {'i': {'type': 'DockerInc::Docker::Image', 'properties': properties}}
+    )
+
+
+def test_an_image_resource_takes_no_name_for_an_image_not_its_own(
+    stacks, api, confined
+):
+    base = api.inspect_image(IMAGE)['Id']
+    unlabelled = _unlabelled_image(api)
+    other = stacks.as_project('other')
+    squat = 'localhost/squat/nginx:%d' % id(other)
+    try:
+        # A name nobody holds yet, on an image another project could run.
+        stack = other.create(
+            _image({'reference': unlabelled[7:19], 'tags': [squat]})
+        )
+        assert stack['stack_status'] == 'FAILED'
+        assert (
+            'resources.i.properties.tags: tagging %s on an image that is not '
+            "one of this project's" % squat
+        ) in stack['stack_status_reason']
+        assert api.images(name=squat.rsplit(':', 1)[0]) == []
+        # The image a replaced resource only named is not its own to move
+        # tags from: the operator's base image keeps its name.
+        stack = other.create(_image({'reference': IMAGE}))
+        assert stack['stack_status'] == 'COMPLETE', stack[
+            'stack_status_reason'
+        ]
+        built = {
+            'reference': 'localhost/other/hijack:%d' % id(other),
+            'tags': [IMAGE],
+            'build': {'dockerfile': 'FROM %s\nRUN true\n' % IMAGE},
+        }
+        updated = other.update(stack, _image(built))
+        assert updated['stack_status'] == 'FAILED'
+        assert (
+            'resources.i.properties.tags: tagging %s, which names an image '
+            "that is not one of this project's" % IMAGE
+        ) in updated['stack_status_reason']
+        assert api.inspect_image(IMAGE)['Id'] == base
+    finally:
+        other.cleanup()
+        api.remove_image(unlabelled, force=True)
+
+
+def test_builds_of_two_projects_share_no_cached_step(stacks, api, confined):
+    dockerfile = (
+        'FROM %s\nRUN cat /proc/sys/kernel/random/uuid > /made\n'
+        'CMD ["cat", "/made"]\n' % IMAGE
+    )
+    made = {}
+    projects = [stacks.as_project('demo'), stacks.as_project('other')]
+    try:
+        for project in projects:
+            stack = project.create(
+                _image({'build': {'dockerfile': dockerfile}})
+            )
+            assert stack['stack_status'] == 'COMPLETE', stack[
+                'stack_status_reason'
+            ]
+            image = project.resource(stack, 'i')['physical_resource_id']
+            run = api.create_container(image)
+            api.start(run)
+            api.wait(run)
+            made[project] = api.logs(run).decode().strip()
+            api.remove_container(run)
+        assert made[projects[0]] != made[projects[1]], made
+    finally:
+        for project in projects:
+            project.cleanup()

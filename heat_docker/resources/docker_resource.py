@@ -231,12 +231,16 @@ class DockerResource(resource.Resource):
         if refusals:
             raise self._invalid(*refusals[0])
 
-    def _check_pull(self, image, prop):
-        """Before the engine pulls ``image``: refuse a registry on the
-        Docker host's own services (the policy's local fetches)."""
-        refusal = policy.pull_refusal(
+    def _pull_refusal(self, image):
+        """Why the engine may not contact the registry of ``image``: one on
+        the Docker host's own services (the policy's local fetches)."""
+        return policy.pull_refusal(
             image_spec.registry(image), cfg.CONF[config.GROUP]
         )
+
+    def _check_pull(self, image, prop):
+        """Before the engine pulls ``image``: refuse what the policy does."""
+        refusal = self._pull_refusal(image)
         if refusal:
             raise self._invalid(prop, refusal)
 

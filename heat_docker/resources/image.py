@@ -90,7 +90,9 @@ class DockerImage(docker_resource.DockerResource):
         # Recorded first: whatever fails next, delete cleans up.
         self.data_set(MADE_DATA, json.dumps({'tags': tags, 'made': made}))
         self.resource_id_set(image_id)
-        self._check_tags_held(client, values, {t: before[t] for t in tags})
+        self._check_tags_held(
+            client, values, image_id, {t: before[t] for t in tags}
+        )
         for tag in tags:
             client.tag(image_id, *ispec.split_tag(tag), force=True)
         if values['push']:
@@ -113,30 +115,51 @@ class DockerImage(docker_resource.DockerResource):
             if project is not None and project != self.stack.tenant_id:
                 raise self._invalid(prop, policy.foreign_image_refusal(image))
 
-    def _check_tags_held(self, client, values, moved):
+    def _check_tags_held(self, client, values, image_id, moved):
         """Refuse to move a tag (``moved``: tag -> the image that holds it,
         or None) from an image that is not this project's: another
-        project's, or one every project uses (the operator's base images).
-        The image this resource replaces is its own; a pull moves its
+        project's, or one every project uses (the operator's base images);
+        and to tag an image that is not this project's (one pulled, or
+        named): another project asking for that name would run it. The
+        tags the replaced resource made are its own; a pull moves its
         reference's tag itself, as it does for a container's image."""
         if not self._confined():
             return
-        replaced = None
-        if self.replaces is not None:
-            replaced = resource_objects.Resource.get_obj(
-                self.context, self.replaces
-            ).physical_resource_id
+        replaced, replaced_tags = self._replaced_tags()
         reference = values['reference']
         pulled = None if values['build'] else ispec.full_tag(reference)
+        ours = None
         for tag, held_by in moved.items():
-            if held_by is None or held_by == replaced or tag == pulled:
+            if tag == pulled:
+                continue
+            prop = 'tags'
+            if reference and tag == ispec.full_tag(reference):
+                prop = 'reference'
+            if ours is None:
+                info = client.inspect_image(image_id)
+                ours = self._ours(info['Config'].get('Labels'))
+            if not ours:
+                raise self._invalid(
+                    prop, policy.unowned_image_tag_refusal(tag)
+                )
+            if held_by is None or (
+                held_by == replaced and tag in replaced_tags
+            ):
                 continue
             labels = client.inspect_image(held_by)['Config'].get('Labels')
             if not self._ours(labels):
-                prop = 'tags'
-                if reference and tag == ispec.full_tag(reference):
-                    prop = 'reference'
                 raise self._invalid(prop, policy.foreign_tag_refusal(tag))
+
+    def _replaced_tags(self):
+        """The image this resource replaces, and the tags it made."""
+        if self.replaces is None:
+            return None, ()
+        previous = resource_objects.Resource.get_obj(
+            self.context, self.replaces
+        )
+        data = {item.key: item.value for item in previous.data}
+        made = json.loads(data.get(MADE_DATA) or '{}')
+        return previous.physical_resource_id, made.get('tags', ())
 
     def _auth(self, values, reference):
         registry = ispec.registry(reference)
@@ -254,7 +277,11 @@ class DockerImage(docker_resource.DockerResource):
         what = values['reference'] or _('of resource %s') % self.name
         context = ispec.build_context(build)
         labels = {**(build['labels'] or {}), **self._labels()}
-        arguments = ispec.build_arguments(values, labels, context)
+        # The engine's build cache is every project's: a step cached by one
+        # would hand its files to another, or its poisoned ones.
+        arguments = ispec.build_arguments(
+            values, labels, context, nocache=self._confined()
+        )
         try:
             log = ispec.follow_build(client.build(**arguments))
         except docker_errors.APIError as exc:
@@ -307,6 +334,10 @@ class DockerImage(docker_resource.DockerResource):
             or self.values(after_props)['reference'] != reference
             or not (self.converge or pull == cspec.PULL_ALWAYS)
         ):
+            return False
+        refusal = self._pull_refusal(reference)
+        if refusal:
+            LOG.warning('Not asking whether %s moved: %s', reference, refusal)
             return False
         client = self._client()
         try:
