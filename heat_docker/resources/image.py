@@ -193,21 +193,31 @@ class DockerImage(docker_resource.DockerResource):
             )
             raise self._failed(message, i=reference)
         if present is None:
-            self._check_pull(reference, 'reference')
-            LOG.info('Pulling image %s', reference)
-            self._stream(
-                _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
+            self._pull_image(
+                client,
+                values,
                 reference,
-                lambda: client.pull(
-                    reference,
-                    auth_config=self._auth(values, reference),
-                    platform=values['platform'] or None,
-                    stream=True,
-                    decode=True,
-                ),
+                'reference',
+                self._auth(values, reference),
             )
         self._check_owner(client, reference, 'reference')
         return self._image_id(client, reference), present is None
+
+    def _pull_image(self, client, values, image, prop, auth):
+        """Pull ``image``, which ``prop`` asks for, if the policy allows."""
+        self._check_pull(image, prop)
+        LOG.info('Pulling image %s', image)
+        self._stream(
+            _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
+            image,
+            lambda: client.pull(
+                image,
+                auth_config=auth,
+                platform=values['platform'] or None,
+                stream=True,
+                decode=True,
+            ),
+        )
 
     def _stream(self, message, image, start):
         """Follow the progress stream of a pull or push ``start()`` makes
@@ -237,19 +247,8 @@ class DockerImage(docker_resource.DockerResource):
         build = values['build']
         self._check_owner(client, image, 'build')
         if build['pull'] or self._image_id(client, image) is None:
-            self._check_pull(image, 'build')
-            LOG.info('Pulling image %s', image)
-            self._stream(
-                _('Pulling image %(image)s on %(endpoint)s failed: %(error)s'),
-                image,
-                lambda: client.pull(
-                    image,
-                    auth_config=config.registry_auth(ispec.registry(image)),
-                    platform=values['platform'] or None,
-                    stream=True,
-                    decode=True,
-                ),
-            )
+            auth = config.registry_auth(ispec.registry(image))
+            self._pull_image(client, values, image, 'build', auth)
             self._check_owner(client, image, 'build')
         base_config = client.inspect_image(image)['Config']
         if not triggers or not base_config.get('OnBuild'):
