@@ -431,6 +431,14 @@ def test_another_projects_network_and_volume_names_are_refused(
         api.remove_volume(volume)
 
 
+def _refused_to_move(stack, resource, tag):
+    assert stack['stack_status'] == 'FAILED'
+    assert (
+        'resources.%s.properties.tags: tagging %s, which names an image '
+        "that is not one of this project's, is not allowed" % (resource, tag)
+    ) in stack['stack_status_reason']
+
+
 def test_an_image_resource_moves_no_tag_it_does_not_own(stacks, api, confined):
     base = api.inspect_image(IMAGE)['Id']
     other = stacks.as_project('other')
@@ -449,11 +457,7 @@ def test_an_image_resource_moves_no_tag_it_does_not_own(stacks, api, confined):
         )
     )
     try:
-        assert stack['stack_status'] == 'FAILED'
-        assert (
-            'resources.img.properties.tags: tagging %s, which names an '
-            "image that is not one of this project's, is not allowed" % IMAGE
-        ) in stack['stack_status_reason']
+        _refused_to_move(stack, 'img', IMAGE)
         # Every project's base image is as it was.
         assert api.inspect_image(IMAGE)['Id'] == base
     finally:
@@ -569,12 +573,7 @@ def test_an_image_resource_takes_no_name_for_an_image_not_its_own(
             'tags': [IMAGE],
             'build': {'dockerfile': 'FROM %s\nRUN true\n' % IMAGE},
         }
-        updated = other.update(stack, _image(built))
-        assert updated['stack_status'] == 'FAILED'
-        assert (
-            'resources.i.properties.tags: tagging %s, which names an image '
-            "that is not one of this project's" % IMAGE
-        ) in updated['stack_status_reason']
+        _refused_to_move(other.update(stack, _image(built)), 'i', IMAGE)
         assert api.inspect_image(IMAGE)['Id'] == base
     finally:
         other.cleanup()
