@@ -605,3 +605,37 @@ def test_builds_of_two_projects_share_no_cached_step(stacks, api, confined):
     finally:
         for project in projects:
             project.cleanup()
+
+
+def test_a_refused_tag_is_not_taken_by_a_rollback(stacks, api, confined):
+    base = api.inspect_image(IMAGE)['Id']
+    other = stacks.as_project('other')
+    template = _image(
+        {
+            'build': {
+                'dockerfile': {
+                    'str_replace': {
+                        'template': 'FROM %s\nRUN STEP\n' % IMAGE,
+                        'params': {'STEP': {'get_param': 'step'}},
+                    }
+                }
+            },
+            'tags': [IMAGE],
+        }
+    )
+    template['parameters'] = {'step': {'type': 'string', 'default': 'true'}}
+    try:
+        stack = other.create(template)
+        _refused_to_move(stack, 'i', IMAGE)
+        # A failed build, then the rollback to the refused resource: it is
+        # refused again, and takes no tag back.
+        updated = other.update(
+            stack, template, {'step': 'false'}, disable_rollback=False
+        )
+        assert updated['stack_action'] == 'ROLLBACK'
+        _refused_to_move(updated, 'i', IMAGE)
+        assert api.inspect_image(IMAGE)['Id'] == base
+        assert other.delete(updated) == 'DELETE_COMPLETE'
+        assert api.inspect_image(IMAGE)['Id'] == base
+    finally:
+        other.cleanup()

@@ -87,12 +87,18 @@ class DockerImage(docker_resource.DockerResource):
         else:
             image_id, made = self._pull(client, values)
         tags = [tag for tag in wanted if before[tag] != image_id]
-        # Recorded first: whatever fails next, delete cleans up.
-        self.data_set(MADE_DATA, json.dumps({'tags': tags, 'made': made}))
+        # Recorded first: whatever fails next, delete cleans up. A pull has
+        # moved its reference's tag; the others move once allowed, and
+        # only then are they this resource's (to restore, or remove).
+        pulled = (
+            [] if values['build'] else [ispec.full_tag(values['reference'])]
+        )
+        self._record_made([t for t in tags if t in pulled], made)
         self.resource_id_set(image_id)
         self._check_tags_held(
             client, values, image_id, {t: before[t] for t in tags}
         )
+        self._record_made(tags, made)
         for tag in tags:
             client.tag(image_id, *ispec.split_tag(tag), force=True)
         if values['push']:
@@ -359,6 +365,9 @@ class DockerImage(docker_resource.DockerResource):
 
     # Delete
 
+    def _record_made(self, tags, made):
+        self.data_set(MADE_DATA, json.dumps({'tags': tags, 'made': made}))
+
     def _made(self):
         return json.loads(self.data().get(MADE_DATA) or '{}')
 
@@ -418,6 +427,12 @@ class DockerImage(docker_resource.DockerResource):
             return
         client = self._client()
         for tag in self._made().get('tags', []):
+            holder = self._image_id(client, tag)
+            if holder not in (None, self.resource_id) and self._confined():
+                labels = client.inspect_image(holder)['Config'].get('Labels')
+                if not self._ours(labels):
+                    LOG.warning('Not taking %s back from %s', tag, holder)
+                    continue
             with self.client_plugin().ignore_not_found:
                 client.tag(self.resource_id, *ispec.split_tag(tag), force=True)
 
