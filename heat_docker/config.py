@@ -151,6 +151,16 @@ POLICY_OPTS = [
         "network's subnet to it, so a subnet that covers addresses the "
         "host reaches elsewhere takes their traffic, other tenants' too.",
     ),
+    cfg.IntOpt(
+        'max_project_networks',
+        default=16,
+        min=0,
+        help='Networks a project may have on an endpoint: its Network '
+        'resources and the network its containers go on instead of the '
+        "default bridge. The engine's address pool is every project's, "
+        'and one that used it all would leave the others no network. 0: '
+        'no limit.',
+    ),
     cfg.ListOpt(
         'allowed_volume_drivers',
         default=['local'],
@@ -214,6 +224,7 @@ PERMISSIVE = {
     'allow_host_interfaces': True,
     'allowed_subnets': ['0.0.0.0/0', '::/0'],
     'allowed_host_ports': ['1-65535'],
+    'max_project_networks': 0,
     'allowed_volume_drivers': ['*'],
     'allowed_log_drivers': ['*'],
     'allow_local_fetches': True,

@@ -883,9 +883,9 @@ def joins_default_bridge(values):
     return mode in container_api.DEFAULT_BRIDGE
 
 
-def oldest_first(networks, name):
-    """The networks, as listed, named exactly ``name``, the oldest first
-    (then by id)."""
+def oldest_first(networks, name=None):
+    """The networks, as listed (those named exactly ``name``, if given),
+    the oldest first (then by id)."""
 
     def created(network):
         # RFC 3339 with up to nine digits of fraction, trailing zeros cut.
@@ -894,7 +894,9 @@ def oldest_first(networks, name):
         digits = ''.join(itertools.takewhile(str.isdigit, rest))
         return seconds, digits.ljust(9, '0'), network['Id']
 
-    return sorted((n for n in networks if n.get('Name') == name), key=created)
+    return sorted(
+        (n for n in networks if name in (None, n.get('Name'))), key=created
+    )
 
 
 def unsupported(values, api_version):

@@ -164,6 +164,10 @@ def test_a_name_held_by_another_project_is_refused_clearly(
         'resources.c.properties.name: the name %s is already used on' % name
     ) in error
     assert 'by a container of another project' in error
+    # A prefix of its id is no name: it tells nothing, and is free.
+    demo, stack, _ = demo_container
+    prefix = demo.container(stack, 'c')['Id'][:4]
+    assert other.validation_error(container_template({'name': prefix})) is None
 
 
 def test_a_name_held_in_the_same_project_fails_at_create_naming_the_holder(
@@ -480,7 +484,17 @@ def test_each_project_s_containers_are_on_a_network_of_their_own(
         assert served['stack_status'] == 'COMPLETE', served[
             'stack_status_reason'
         ]
-        spying = other.create(container_template({'cmd': SLEEP}))
+        on_bridge = {'type': 'DockerInc::Docker::Container'}
+        on_bridge['properties'] = {
+            'image': IMAGE,
+            'cmd': SLEEP,
+            'networks': [{'network': 'bridge'}],
+        }
+        spying = other.create(
+            container_template(
+                {'cmd': SLEEP}, extra_resources={'b': on_bridge}
+            )
+        )
         assert spying['stack_status'] == 'COMPLETE', spying[
             'stack_status_reason'
         ]
@@ -488,6 +502,9 @@ def test_each_project_s_containers_are_on_a_network_of_their_own(
         assert list(server) == ['heat-project-demo']
         spy = other.container(spying, 'c')['NetworkSettings']['Networks']
         assert list(spy) == ['heat-project-other']
+        # Named, the default bridge is the project's network as well.
+        named = other.container(spying, 'b')['NetworkSettings']['Networks']
+        assert list(named) == ['heat-project-other']
         labels = api.inspect_network('heat-project-other')['Labels']
         assert labels[PROJECT_LABEL] == 'other'
         address = server['heat-project-demo']['IPAddress']
@@ -639,3 +656,40 @@ def test_a_refused_tag_is_not_taken_by_a_rollback(stacks, api, confined):
         assert api.inspect_image(IMAGE)['Id'] == base
     finally:
         other.cleanup()
+
+
+def test_a_project_s_networks_are_limited(stacks, api, confined):
+    from oslo_config import cfg
+
+    other = stacks.as_project('other')
+
+    def held():
+        return [
+            n
+            for n in api.networks()
+            if (n.get('Labels') or {}).get(PROJECT_LABEL) == 'other'
+        ]
+
+    before = len(held())
+    cfg.CONF.set_override('max_project_networks', before + 2, config.GROUP)
+    network = {'type': 'DockerInc::Docker::Network'}
+    try:
+        stack = other.create(
+            _template(
+                {
+                    'n1': network,
+                    'n2': {**network, 'depends_on': 'n1'},
+                    'n3': {**network, 'depends_on': 'n2'},
+                }
+            ),
+            args={'disable_rollback': True},
+        )
+        assert stack['stack_status'] == 'FAILED'
+        assert ('The project has %d networks on' % (before + 2)) in stack[
+            'stack_status_reason'
+        ]
+        assert 'max_project_networks' in stack['stack_status_reason']
+        assert len(held()) == before + 2
+    finally:
+        other.cleanup()
+        cfg.CONF.clear_override('max_project_networks', config.GROUP)

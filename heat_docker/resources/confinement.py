@@ -15,6 +15,7 @@ from heat.common import exception
 from heat.common.i18n import _
 
 from heat_docker import config
+from heat_docker import container_api
 from heat_docker import container_spec as cspec
 from heat_docker import policy
 from heat_docker.resources import docker_resource
@@ -99,17 +100,43 @@ class Confinement:
         containers reach each other, and may spoof each other's
         addresses. The network is made at the project's first use, and
         kept."""
-        if not self._confined() or not cspec.joins_default_bridge(values):
+        if not self._confined():
             return values
+        networks = values['networks'] or []
+        named = [
+            n for n in networks if n['network'] in container_api.DEFAULT_BRIDGE
+        ]
+        if not named and not cspec.joins_default_bridge(values):
+            return values
+        network = self._project_network(client)
+        if named:
+            return {
+                **values,
+                'networks': [
+                    dict(n, network=network) if n in named else n
+                    for n in networks
+                ],
+            }
+        return {
+            **values,
+            'network_mode': network,
+            'networks': [{'network': network}],
+        }
+
+    def _project_network(self, client):
+        """The id of the project's own network, made if missing."""
         name = cspec.PROJECT_NETWORK_PREFIX + self.stack.tenant_id
         found = cspec.oldest_first(client.networks(names=[name]), name)
         if not found:
             # Docker's check_duplicate is no lock: containers made at once,
             # by one engine or several, may each make one.
-            with self.client_plugin().ignore_conflict_and_not_found:
+            try:
                 client.create_network(
                     name, labels=self._project_labels(), check_duplicate=True
                 )
+            except docker_errors.APIError as exc:
+                if not self.client_plugin().is_conflict(exc):
+                    raise self._refused('network', name, exc) from exc
             found = cspec.oldest_first(client.networks(names=[name]), name)
         # The oldest stays the oldest: every container picks the same one.
         network, duplicates = found[0], found[1:]
@@ -126,11 +153,7 @@ class Confinement:
             if self._ours(duplicate.get('Labels')):
                 with self.client_plugin().ignore_conflict_and_not_found:
                     client.remove_network(duplicate['Id'])
-        return {
-            **values,
-            'network_mode': network['Id'],
-            'networks': [{'network': network['Id']}],
-        }
+        return network['Id']
 
     def _check_network(self, client, network, prop):
         """Refuse a network of another project, or made outside Heat. One
@@ -173,10 +196,14 @@ class Confinement:
         }
 
     def _name_holder(self, client, name):
-        """The labels of the container named ``name``, or None."""
+        """The labels of the container named ``name``, or None. Docker
+        also finds a container by a prefix of its id, which is no name
+        (and would tell which ids exist)."""
         try:
             info = client.inspect_container(name)
         except docker_errors.NotFound:
+            return None
+        if info['Name'] != '/' + name.lstrip('/'):
             return None
         return info['Config'].get('Labels') or {}
 

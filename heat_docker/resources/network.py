@@ -1,10 +1,15 @@
 """DockerInc::Docker::Network: a Docker network as a Heat resource."""
 
+from heat.common.i18n import _
 from heat.engine import support
+from oslo_config import cfg
 
+from heat_docker import config
+from heat_docker import container_spec as cspec
 from heat_docker import network_spec as nspec
 from heat_docker import policy
 from heat_docker.resources import base
+from heat_docker.resources import docker_resource
 from heat_docker.resources import shared_object
 
 
@@ -25,7 +30,25 @@ class DockerNetwork(shared_object.SharedObject):
 
     def _create(self, client, values, name):
         body = nspec.create_body(values, name, self._labels())
-        return client.create_network(**nspec.create_arguments(body))['Id']
+        made = client.create_network(**nspec.create_arguments(body))['Id']
+        limit = cfg.CONF[config.GROUP].max_project_networks
+        if limit:
+            # Counted once made: networks made at once each count the
+            # others, and the newest beyond the limit go.
+            held = cspec.oldest_first(
+                n for n in client.networks() if self._ours(n.get('Labels'))
+            )
+            if made not in [n['Id'] for n in held[:limit]]:
+                client.remove_network(made)
+                raise docker_resource.ResourceFailed(
+                    _(
+                        'The project has %(n)d networks on %(endpoint)s, '
+                        'the most [docker] max_project_networks allows; '
+                        'delete one, or ask the operator for more'
+                    )
+                    % {'n': limit, 'endpoint': self._endpoint()}
+                )
+        return made
 
     def _inspect(self, client):
         return client.inspect_network(self.resource_id)
