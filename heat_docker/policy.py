@@ -3,23 +3,18 @@
 The rules look at the Engine API fields each property contributes (the
 same contributions the create body is built from), so a field reached
 through ``api_host_config`` meets the same rule as its typed property, and
-a refusal names the property that asked. No Heat and no Docker calls here
-(a registry's name may be looked up in DNS): refusals come before any
-container exists.
+a refusal names the property that asked. No Heat and no Docker calls here:
+refusals come before any container exists. What the engine fetches and
+builds: :mod:`heat_docker.image_policy`.
 """
 
 import fnmatch
 import ipaddress
-import os
 import posixpath
-import re
-import socket
-import urllib.parse
 
 from oslo_log import log as logging
 
 from heat_docker import container_spec as cspec
-from heat_docker import image_spec
 from heat_docker import network_spec
 from heat_docker import spec
 
@@ -56,7 +51,7 @@ CONFINING_SECURITY_OPTS = (
 )
 
 
-def _under(path, roots):
+def under(path, roots):
     path = posixpath.normpath(path)
     return any(
         path == root or path.startswith(root.rstrip('/') + '/')
@@ -104,7 +99,7 @@ def _field_refusals(field, value, opts):
         yield 'access to host devices', 'allow_devices = true'
     elif field in ('Binds', 'Mounts'):
         for source in _bind_sources(field, value):
-            if not _under(source, opts.allowed_bind_roots):
+            if not under(source, opts.allowed_bind_roots):
                 yield (
                     'a bind mount of %s' % source,
                     'allowed_bind_roots (a directory above %s)' % source,
@@ -130,14 +125,14 @@ def _field_refusals(field, value, opts):
         for _, what, option in _volume_driver_refusals(value, {}, opts):
             yield what, option
     elif field == 'LogConfig' and value.get('Type'):
-        refusal = _unlisted_driver(
+        unlisted = _unlisted_driver(
             'logging',
             value['Type'],
             opts.allowed_log_drivers,
             'allowed_log_drivers',
         )
-        if refusal:
-            yield refusal
+        if unlisted:
+            yield unlisted
     elif (
         field in HOST_NAMESPACE_FIELDS
         and value == 'host'
@@ -212,17 +207,17 @@ def _volume_driver_refusals(driver, options, opts):
     ``options``: a driver not allowed, and the local driver mounting a
     host path, a device or a network filesystem on the Docker host."""
     driver = driver or 'local'
-    refusal = _unlisted_driver(
+    unlisted = _unlisted_driver(
         'volume', driver, opts.allowed_volume_drivers, 'allowed_volume_drivers'
     )
-    if refusal:
-        yield ('driver', *refusal)
+    if unlisted:
+        yield ('driver', *unlisted)
     if driver != 'local':
         return
     device = options.get('device')
     mount_options = str(options.get('o') or '').split(',')
     if device and any(o.strip() in BIND_OPTIONS for o in mount_options):
-        if not _under(device, opts.allowed_bind_roots):
+        if not under(device, opts.allowed_bind_roots):
             yield (
                 'driver_opts',
                 'a bind mount of %s' % device,
@@ -252,20 +247,20 @@ def network_refusals(values, opts):
     """``[(property, message)]`` for a network ``opts`` does not allow."""
     found = []
     driver = values.get('driver') or network_spec.DEFAULT_DRIVER
-    refusal = _unlisted_driver(
+    unlisted = _unlisted_driver(
         'network',
         driver,
         opts.allowed_network_drivers,
         'allowed_network_drivers',
     )
-    if refusal:
-        found.append(('driver', _refusal(*refusal)))
+    if unlisted:
+        found.append(('driver', refusal(*unlisted)))
     interface = network_spec.host_interface(values)
     if interface is not None and not opts.allow_host_interfaces:
         found.append(
             (
                 'options',
-                _refusal(
+                refusal(
                     "a %s network on the host's interfaces (%s %s)"
                     % (driver, interface[0], interface[1] or 'unset'),
                     'allow_host_interfaces = true',
@@ -287,7 +282,7 @@ def network_refusals(values, opts):
     found += [
         (
             'ipam',
-            _refusal(
+            refusal(
                 'subnet %s' % subnet,
                 'allowed_subnets (a range that holds %s)' % subnet,
             ),
@@ -319,7 +314,7 @@ def _within(subnet, ranges):
 def volume_refusals(values, opts):
     """``[(property, message)]`` for a volume ``opts`` does not allow."""
     return [
-        (prop, _refusal(what, option))
+        (prop, refusal(what, option))
         for prop, what, option in _volume_driver_refusals(
             values.get('driver'), values.get('driver_opts') or {}, opts
         )
@@ -339,7 +334,8 @@ def endpoint_refusal(endpoint, opts):
     )
 
 
-def _refusal(what, option):
+def refusal(what, option):
+    """The sentence refusing ``what``, naming the heat.conf option."""
     return (
         '%s is not allowed; the operator can allow it with [docker] %s in '
         'heat.conf' % (what, option)
@@ -363,7 +359,7 @@ def _host_fields(values):
 def refusals(values, opts):
     """``[(property, message)]`` for what ``opts`` does not allow."""
     return [
-        (name, _refusal(what, option))
+        (name, refusal(what, option))
         for name, field, value in _host_fields(values)
         for what, option in _field_refusals(field, value, opts)
     ]
@@ -444,7 +440,7 @@ def network_references(values):
 
 def cross_project_refusal(container):
     """Why a container outside the stack's project may not be named."""
-    return _refusal(
+    return refusal(
         'a reference to container %s, which is not one of this '
         "project's containers," % container,
         'allow_cross_project_references = true',
@@ -453,7 +449,7 @@ def cross_project_refusal(container):
 
 def foreign_volume_refusal(volume):
     """Why a named volume outside the stack's project may not be mounted."""
-    return _refusal(
+    return refusal(
         "a mount of volume %s, which is not one of this project's volumes,"
         % volume,
         'allow_cross_project_references = true',
@@ -462,7 +458,7 @@ def foreign_volume_refusal(volume):
 
 def foreign_network_refusal(network):
     """Why a network outside the stack's project may not be joined."""
-    return _refusal(
+    return refusal(
         "joining network %s, which is not one of this project's networks,"
         % network,
         'allow_cross_project_references = true',
@@ -472,7 +468,7 @@ def foreign_network_refusal(network):
 def foreign_name_refusal(kind, name):
     """Why a network or volume resource may not take the name of one
     that exists and is not this project's (its delete would remove it)."""
-    return _refusal(
+    return refusal(
         "a %s named %s, which exists and is not one of this project's,"
         % (kind, name),
         'allow_cross_project_references = true',
@@ -482,7 +478,7 @@ def foreign_name_refusal(kind, name):
 def foreign_tag_refusal(tag):
     """Why an image resource may not move a tag that another project's
     image, or one Heat did not make, holds."""
-    return _refusal(
+    return refusal(
         'tagging %s, which names an image that is not one of this '
         "project's," % tag,
         'allow_cross_project_references = true',
@@ -492,7 +488,7 @@ def foreign_tag_refusal(tag):
 def unowned_image_tag_refusal(tag):
     """Why an image resource may not tag an image that is not this
     project's (another project asking for the name would run it)."""
-    return _refusal(
+    return refusal(
         "tagging %s on an image that is not one of this project's (only "
         'images it builds take further tags),' % tag,
         'allow_cross_project_references = true',
@@ -502,150 +498,7 @@ def unowned_image_tag_refusal(tag):
 def foreign_image_refusal(image):
     """Why an image that another project's stack made (a snapshot holds a
     container's whole filesystem) may not be run."""
-    return _refusal(
+    return refusal(
         "image %s, made by another project's stack," % image,
         'allow_cross_project_references = true',
     )
-
-
-def _local_address(text):
-    address = ipaddress.ip_address(text.split('%', 1)[0])
-    address = getattr(address, 'ipv4_mapped', None) or address
-    return (
-        address.is_loopback or address.is_link_local or address.is_unspecified
-    )
-
-
-def _local_host(host, resolve):
-    """Whether ``host`` is the host itself or link-local, as named or as
-    its name resolves here (the Docker host's resolver may differ)."""
-    if host == 'localhost' or host.endswith('.localhost'):
-        return True
-    try:
-        found = resolve(host, None)
-    except (OSError, UnicodeError):
-        return False  # the engine will not reach it either
-    return any(_local_address(info[4][0]) for info in found)
-
-
-def pull_refusal(registry, opts, resolve=socket.getaddrinfo):
-    """Why the engine may not pull from ``registry`` (host[:port]) for a
-    template, or None: the engine pulls from its own host, where tenants
-    reach nothing otherwise."""
-    if opts.allow_local_fetches or registry == image_spec.DOCKER_HUB:
-        return None
-    host = urllib.parse.urlsplit('//' + registry).hostname
-    if not host or not _local_host(host, resolve):
-        return None
-    return _refusal(
-        'a pull from registry %s, on the Docker host itself or at a '
-        'link-local address,' % registry,
-        'allow_local_fetches = true',
-    )
-
-
-# Where the engine's errors quote a response it fetched.
-_QUOTED_RESPONSE = re.compile(r'(response body|with status [^:]*):.*$', re.S)
-
-
-def fetch_error(text, opts):
-    """The engine's error of a pull, as a template may see it: without
-    the response it quotes, unless the operator allows local fetches (a
-    registry may redirect the engine to its own host's services)."""
-    if opts.allow_local_fetches:
-        return text
-    return _QUOTED_RESPONSE.sub(r'\1 (not shown)', str(text))
-
-
-def dockerfile_refusals(sources, opts):
-    """Messages refusing what a Dockerfile's ``sources`` (or a base
-    image's ONBUILD triggers') fetch, and what Heat cannot read of them
-    where a rule depends on it."""
-    if opts.allow_local_fetches:
-        found = []
-    else:
-        # Any URL: the engine follows redirects, to its own host too.
-        found = [
-            _refusal(
-                'ADD of %s, which the Docker engine downloads from its own '
-                'host (following redirects, to any address there; download '
-                'it in a RUN step instead),' % url,
-                'allow_local_fetches = true',
-            )
-            for url in sources.urls
-        ]
-    # Both rules read the Dockerfile: what it names unread escapes them.
-    if not opts.allow_local_fetches:
-        guard = 'allow_local_fetches = true'
-    elif not opts.allow_cross_project_references:
-        guard = 'allow_cross_project_references = true'
-    else:
-        return found
-    return found + [
-        _refusal(
-            'a FROM, COPY --from or ADD that names %s, whose variables Heat '
-            'cannot resolve (declare them with ARG or ENV, or give them in '
-            'build.args),' % word,
-            guard,
-        )
-        for word in sources.unread
-    ]
-
-
-def image_refusals(values, opts):
-    """``[(property, message)]`` for an image ``opts`` does not allow: a
-    build context on the heat-engine host, a download from the Docker
-    host's own services, a build on the host's network,
-    a push to a registry not allowed."""
-    found = []
-    build = values.get('build') or {}
-    context = build.get('context')
-    # The directory a symbolic link leads to is the one read.
-    if context and not _under(
-        os.path.realpath(context), opts.allowed_build_context_roots
-    ):
-        found.append(
-            (
-                'build.context',
-                _refusal(
-                    'a build context of %s' % context,
-                    'allowed_build_context_roots (a directory above %s)'
-                    % context,
-                ),
-            )
-        )
-    if build:
-        sources = image_spec.dockerfile_sources(
-            image_spec.dockerfile_text(build), build.get('args')
-        )
-        found += [('build', m) for m in dockerfile_refusals(sources, opts)]
-    if build.get('network_mode') == 'host' and not opts.allow_host_namespaces:
-        found.append(
-            (
-                'build.network_mode',
-                _refusal(
-                    "a build on the host's network namespace",
-                    'allow_host_namespaces = true',
-                ),
-            )
-        )
-    if values.get('push'):
-        registries = {
-            image_spec.registry(tag) for tag in image_spec.tags_wanted(values)
-        }
-        for registry in sorted(registries):
-            if not any(
-                fnmatch.fnmatchcase(registry, pattern)
-                for pattern in opts.allowed_push_registries
-            ):
-                found.append(
-                    (
-                        'push',
-                        _refusal(
-                            'a push to registry %s' % registry,
-                            'allowed_push_registries (a list that includes '
-                            '%s)' % registry,
-                        ),
-                    )
-                )
-    return found

@@ -15,6 +15,7 @@ import pytest
 from test_policy import one_endpoint_only  # noqa: F401 (fixture)
 
 from heat_docker import config
+from heat_docker import dockerfile
 from heat_docker import image_spec
 
 SLEEPER = {'cmd': ['sh', '-c', 'exec sleep 1000'], 'init': True}
@@ -558,7 +559,7 @@ def test_values_the_engine_cannot_take_are_refused_at_validate(stacks):
 
 
 def test_what_a_dockerfile_fetches_with_its_variables_replaced():
-    dockerfile = """# escape=`
+    text = """# escape=`
 ARG REGISTRY=docker.io
 ARG TAG
 FROM ${REGISTRY}/library/busybox:${TAG:-1.36} AS base
@@ -574,9 +575,9 @@ RUN echo `
   ${REGISTRY}
 FROM base
 """
-    assert image_spec.dockerfile_sources(
-        dockerfile, {'REGISTRY': 'registry.example:5000'}
-    ) == image_spec.DockerfileSources(
+    assert dockerfile.dockerfile_sources(
+        text, {'REGISTRY': 'registry.example:5000'}
+    ) == dockerfile.DockerfileSources(
         images=[
             'registry.example:5000/library/busybox:1.36',
             'registry.example:5000/tools:1',
@@ -641,10 +642,10 @@ def test_translation_without_heat():
     assert arguments['buildargs'] == {'N': '1'}
     assert arguments['labels'] == {'k': 'heat'}
     assert arguments['rm'] and arguments['forcerm']
-    assert image_spec.dockerfile_sources(
+    assert dockerfile.dockerfile_sources(
         'FROM a:1 AS b\nFROM b\nCOPY --from=c:2 / /\nCOPY --from=b / /\n'
         'COPY --from=0 / /\nFROM scratch\n'
-    ) == image_spec.DockerfileSources(images=['a:1', 'c:2'])
+    ) == dockerfile.DockerfileSources(images=['a:1', 'c:2'])
     assert image_spec.tags_wanted(
         {'reference': 'r@sha256:' + 'a' * 64, 'tags': ['x', 'x:latest']}
     ) == ['x:latest']

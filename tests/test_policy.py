@@ -14,6 +14,7 @@ from conftest import container_template
 import pytest
 
 from heat_docker import config
+from heat_docker import image_policy
 from heat_docker import policy
 
 # heat.conf's defaults: what a shared heat-engine allows.
@@ -532,16 +533,16 @@ def test_pulls_from_the_docker_host_by_address_and_by_name():
         '169.254.169.254',
         '0.0.0.0:8443',
     ]:
-        refusal = policy.pull_refusal(registry, opts(), resolve)
+        refusal = image_policy.pull_refusal(registry, opts(), resolve)
         assert refusal.startswith(
             'a pull from registry %s, on the Docker host itself or at a '
             'link-local address, is not allowed' % registry
         ), registry
         assert '[docker] allow_local_fetches = true' in refusal
         allowing = opts(allow_local_fetches=True)
-        assert policy.pull_refusal(registry, allowing, resolve) is None
+        assert image_policy.pull_refusal(registry, allowing, resolve) is None
     for registry in ['registry.example:5000', 'docker.io', 'unknown.example']:
-        assert policy.pull_refusal(registry, opts(), resolve) is None
+        assert image_policy.pull_refusal(registry, opts(), resolve) is None
 
 
 def test_a_pull_error_does_not_quote_what_the_engine_fetched():
@@ -560,8 +561,11 @@ def test_a_pull_error_does_not_quote_what_the_engine_fetched():
         ),
         ('manifest unknown: manifest unknown', None),
     ]:
-        assert policy.fetch_error(said, opts()) == (shown or said)
-        assert policy.fetch_error(said, opts(allow_local_fetches=True)) == said
+        assert image_policy.fetch_error(said, opts()) == (shown or said)
+        assert (
+            image_policy.fetch_error(said, opts(allow_local_fetches=True))
+            == said
+        )
 
 
 class _CountingServer:

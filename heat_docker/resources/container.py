@@ -15,6 +15,7 @@ from heat_docker import client as docker_client
 from heat_docker import config
 from heat_docker import container_spec as cspec
 from heat_docker import container_state
+from heat_docker import image_policy
 from heat_docker import policy
 from heat_docker import spec
 from heat_docker import validation
@@ -348,7 +349,7 @@ class DockerContainer(
         try:
             client.pull(image, auth_config=auth)
         except docker_errors.APIError as exc:
-            error = policy.fetch_error(
+            error = image_policy.fetch_error(
                 exc.explanation or exc, cfg.CONF[config.GROUP]
             )
             raise ContainerFailed(

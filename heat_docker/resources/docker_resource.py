@@ -20,6 +20,7 @@ import requests
 from heat_docker import client as docker_client
 from heat_docker import config
 from heat_docker import container_spec as cspec
+from heat_docker import image_policy
 from heat_docker import image_spec
 from heat_docker import policy
 from heat_docker import spec
@@ -234,7 +235,7 @@ class DockerResource(resource.Resource):
     def _pull_refusal(self, image):
         """Why the engine may not contact the registry of ``image``: one on
         the Docker host's own services (the policy's local fetches)."""
-        return policy.pull_refusal(
+        return image_policy.pull_refusal(
             image_spec.registry(image), cfg.CONF[config.GROUP]
         )
 

@@ -13,6 +13,8 @@ from oslo_log import log as logging
 
 from heat_docker import config
 from heat_docker import container_spec as cspec
+from heat_docker import dockerfile
+from heat_docker import image_policy
 from heat_docker import image_spec as ispec
 from heat_docker import policy
 from heat_docker.resources import base
@@ -44,7 +46,7 @@ class DockerImage(docker_resource.DockerResource):
     SPEC = ispec
 
     def _policy_refusals(self, values, opts):
-        return policy.image_refusals(values, opts)
+        return image_policy.image_refusals(values, opts)
 
     def _check_values(self, values):
         for prop, message in ispec.problems(values):
@@ -181,7 +183,7 @@ class DockerImage(docker_resource.DockerResource):
 
     @staticmethod
     def _sources(build):
-        return ispec.dockerfile_sources(
+        return dockerfile.dockerfile_sources(
             ispec.dockerfile_text(build), build['args']
         )
 
@@ -236,13 +238,13 @@ class DockerImage(docker_resource.DockerResource):
                     raise self._failed(
                         message,
                         image=image,
-                        error=policy.fetch_error(item['error'], opts),
+                        error=image_policy.fetch_error(item['error'], opts),
                     )
         except docker_errors.APIError as exc:
             raise self._failed(
                 message,
                 image=image,
-                error=policy.fetch_error(exc.explanation or exc, opts),
+                error=image_policy.fetch_error(exc.explanation or exc, opts),
             ) from exc
 
     def _base_ready(self, client, values, image, triggers=True):
@@ -259,12 +261,12 @@ class DockerImage(docker_resource.DockerResource):
         base_config = client.inspect_image(image)['Config']
         if not triggers or not base_config.get('OnBuild'):
             return
-        sources = ispec.dockerfile_sources(
+        sources = dockerfile.dockerfile_sources(
             '\n'.join(base_config['OnBuild']),
             build['args'],
-            env=ispec.environment(base_config.get('Env')),
+            env=dockerfile.environment(base_config.get('Env')),
         )
-        for message in policy.dockerfile_refusals(
+        for message in image_policy.dockerfile_refusals(
             sources, cfg.CONF[config.GROUP]
         ):
             raise self._invalid(
