@@ -17,6 +17,7 @@ from heat_docker import container_api
 from heat_docker import spec
 from heat_docker.container_state import COMPLETION_MODES
 from heat_docker.container_state import RUNNING
+from heat_docker.container_state import SETTLE_SECONDS
 from heat_docker.spec import ANY
 from heat_docker.spec import BOOLEAN
 from heat_docker.spec import CONNECT
@@ -147,13 +148,14 @@ PROPERTIES = {
     'completion': Prop(
         STRING,
         'When creation is complete: "running" once the container '
-        'runs (judged no sooner than 0.05 s after its start, so that one '
+        'runs (judged no sooner than %s s after its start, so that one '
         'that exits at once fails); "healthy" once its healthcheck passes '
         '(unhealthy fails); '
         '"exited" once it exits, for run-to-completion jobs (exit code 0 '
         'completes, any other fails). A container that stops while '
         'awaited fails the resource with its exit code and log tail, '
-        'unless its restart policy has Docker start it again.',
+        'unless its restart policy has Docker start it again.'
+        % SETTLE_SECONDS,
         default=RUNNING,
         constraints=(Allowed(COMPLETION_MODES),),
         update=NO_CONTAINER_CHANGE,

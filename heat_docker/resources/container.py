@@ -33,9 +33,6 @@ from heat_docker.resources.snapshots import SNAPSHOT_REPOSITORY
 LOG = logging.getLogger(__name__)
 
 LOG_TAIL_LINES = 10
-# A container is judged this long after its start at the earliest, so that
-# one that dies at once is not taken for one that runs.
-SETTLE_SECONDS = 0.05
 # A start or removal the engine answers with a server error is asked again
 # for this long (see _server_error_may_pass).
 SERVER_ERROR_SECONDS = 3
@@ -149,7 +146,8 @@ class DockerContainer(
         if progress.started is None:
             self._start(progress)
             return False
-        if time.monotonic() < progress.started + SETTLE_SECONDS:
+        settled = progress.started + container_state.SETTLE_SECONDS
+        if time.monotonic() < settled:
             return False
         try:
             return self._reached(self.values()['completion'])

@@ -24,13 +24,15 @@ from typing import Any
 
 from oslo_log import log as logging
 
+from heat_docker import container_state
 from heat_docker.standalone import admission
 
 LOG = logging.getLogger(__name__)
 
 # An in-progress resource (check_*_complete) is polled after FIRST_POLL s,
-# then at doubling intervals up to Heat's own wait (1 s).
-FIRST_POLL = 0.05
+# then at doubling intervals up to Heat's own wait (1 s): a started
+# container is judged once it has settled.
+FIRST_POLL = container_state.SETTLE_SECONDS
 # An idle worker thread wakes this often to see whether it should exit.
 IDLE_WAKE_SECONDS = 0.1
 # Connections kept open per engine (writer, reader); more are opened when
