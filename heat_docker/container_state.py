@@ -10,10 +10,11 @@ COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
 )
 
 # A container is judged running no sooner than this after its start
-# returns, so that one that exits at once fails. Docker records an
-# immediate exit (busybox's false, or sh's exit 3 behind an init) within
-# 0.01 s of the start's answer, also on a loaded 2-core host.
-SETTLE_SECONDS = 0.02
+# returns, so that one that dies at once fails. Measured on a 2-core host:
+# Docker records an immediate exit (busybox's false, sh's exit 3 behind an
+# init) within 0.01 s of the start's answer, loaded or not, and the OOM
+# kill of a container that fills a 16 MB limit within 0.025 to 0.04 s.
+SETTLE_SECONDS = 0.04
 
 
 def restarted_by_docker(info):
