@@ -161,6 +161,24 @@ POLICY_OPTS = [
         'and one that used it all would leave the others no network. 0: '
         'no limit.',
     ),
+    cfg.IntOpt(
+        'max_pids',
+        default=4096,
+        min=0,
+        help='The most processes (threads included) a container may run. '
+        'A container whose template sets no limit gets this one; a '
+        'template asking for more, or for none, is refused. Docker sets '
+        "no limit, and one container's fork bomb exhausts the host's "
+        'process table for every tenant. 0: no limit.',
+    ),
+    cfg.IntOpt(
+        'max_memory_mb',
+        default=0,
+        min=0,
+        help='The most memory, in MiB, a container may use. A container '
+        'whose template sets no limit (memory) gets this one; a template '
+        'asking for more, or for none, is refused. 0: no limit.',
+    ),
     cfg.ListOpt(
         'allowed_volume_drivers',
         default=['local'],
@@ -225,6 +243,8 @@ PERMISSIVE = {
     'allowed_subnets': ['0.0.0.0/0', '::/0'],
     'allowed_host_ports': ['1-65535'],
     'max_project_networks': 0,
+    'max_pids': 0,
+    'max_memory_mb': 0,
     'allowed_volume_drivers': ['*'],
     'allowed_log_drivers': ['*'],
     'allow_local_fetches': True,

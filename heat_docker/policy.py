@@ -8,6 +8,7 @@ refusals come before any container exists. What the engine fetches and
 builds: :mod:`heat_docker.image_policy`.
 """
 
+import dataclasses
 import fnmatch
 import ipaddress
 import posixpath
@@ -39,6 +40,26 @@ DEVICE_FIELDS = (
     'BlkioDeviceReadIOps',
     'BlkioDeviceWriteIOps',
 )
+
+
+@dataclasses.dataclass(frozen=True)
+class Cap:
+    """A HostConfig limit the operator caps."""
+
+    prop: str
+    option: str  # the cap, in heat.conf's [docker]
+    unit: int  # of the option, in the field's unit
+    counts: str  # what the field counts
+
+    def of(self, opts):
+        """The cap in the field's unit; None for no cap."""
+        return getattr(opts, self.option) * self.unit or None
+
+
+CAPPED_LIMITS = {
+    'PidsLimit': Cap('pids_limit', 'max_pids', 1, 'processes'),
+    'Memory': Cap('memory', 'max_memory_mb', 1024**2, 'bytes of memory'),
+}
 # Security options that only confine: any other (a seccomp or AppArmor
 # profile of its own, an SELinux label) may allow what Docker's defaults
 # forbid, or switch them off.
@@ -121,6 +142,10 @@ def _field_refusals(field, value, opts):
                 'publishing on host port %d' % refused[0],
                 'allowed_host_ports (a range that holds %d)' % refused[0],
             )
+    elif field in CAPPED_LIMITS:
+        refused = _limit_refusal(CAPPED_LIMITS[field], value, opts)
+        if refused:
+            yield refused
     elif field == 'VolumeDriver' and value:
         for _, what, option in _volume_driver_refusals(value, {}, opts):
             yield what, option
@@ -158,6 +183,32 @@ UNCONFINING_FIELDS = {
         'cgroup parent %s' % parent if parent else None
     ),
 }
+
+
+def _limit_refusal(cap, value, opts):
+    """(what, option) for a limit above its cap, or none at all (Docker
+    takes 0 and -1 for no limit)."""
+    most = cap.of(opts)
+    if most is None or 0 < value <= most:
+        return None
+    if value <= 0:
+        return 'no limit on %s' % cap.counts.split()[-1], cap.option + ' = 0'
+    return (
+        'a limit of %d %s' % (value, cap.counts),
+        '%s (at least %d)' % (cap.option, -(-value // cap.unit)),
+    )
+
+
+def with_capped_limits(values, opts):
+    """``values``, with the operator's cap as the limit of each capped
+    resource they set nowhere (api_host_config included)."""
+    limited = {field for _, field, _ in _host_fields(values)}
+    added = {
+        cap.prop: cap.of(opts)
+        for field, cap in CAPPED_LIMITS.items()
+        if cap.of(opts) is not None and field not in limited
+    }
+    return {**values, **added} if added else values
 
 
 def _host_ports(bindings):

@@ -191,6 +191,18 @@ RULES = [
         'volume driver nfs-plugin',
         'allowed_volume_drivers',
     ),
+    (
+        {'pids_limit': 100000},
+        'pids_limit',
+        'a limit of 100000 processes',
+        'max_pids (at least 100000)',
+    ),
+    (
+        {'api_host_config': {'PidsLimit': -1}},
+        'api_host_config',
+        'no limit on processes',
+        'max_pids = 0',
+    ),
 ]
 
 
@@ -203,6 +215,33 @@ def test_each_rule_names_the_property_and_the_option(
     assert message.startswith(what + ' is not allowed')
     assert '[docker] %s' % option in message
     assert message.endswith(' in heat.conf')
+
+
+def test_capped_limits_stand_for_the_limits_a_template_leaves_out():
+    capping = opts(max_pids=100, max_memory_mb=64)
+    assert policy.with_capped_limits({}, capping) == {
+        'pids_limit': 100,
+        'memory': 64 * 1024**2,
+    }
+    # Set in the template, by property or through api_host_config.
+    asked = {'pids_limit': 50, 'api_host_config': {'Memory': 2**20}}
+    assert policy.with_capped_limits(asked, capping) == asked
+    assert policy.refusals(asked, capping) == []
+    [(prop, message)] = policy.refusals({'memory': '1g'}, capping)
+    assert prop == 'memory'
+    assert message.startswith(
+        'a limit of 1073741824 bytes of memory is not allowed; the operator '
+        'can allow it with [docker] max_memory_mb (at least 1024)'
+    )
+    [(prop, message)] = policy.refusals(
+        {'api_host_config': {'Memory': 0}}, capping
+    )
+    assert message.startswith('no limit on memory is not allowed')
+    assert '[docker] max_memory_mb = 0 in heat.conf' in message
+    # No cap: nothing added, anything asked.
+    uncapped = opts(max_pids=0, max_memory_mb=0)
+    assert policy.with_capped_limits({}, uncapped) == {}
+    assert policy.refusals({'pids_limit': 10**6}, uncapped) == []
 
 
 def test_what_the_options_allow_passes():
@@ -747,3 +786,39 @@ def test_converge_asks_no_registry_on_the_docker_host(
     finally:
         stacks.cleanup()
         api.remove_image(reference)
+
+
+def test_a_container_gets_the_capped_limits_its_template_leaves_out(
+    stacks, one_endpoint_only
+):
+    from oslo_config import cfg
+
+    cfg.CONF.set_override('max_memory_mb', 64, group=config.GROUP)
+    template = container_template({'cmd': SLEEP, 'init': True})
+    stack = stacks.create(template)
+    assert stack['stack_status'] == 'COMPLETE', stack['stack_status_reason']
+    first = stacks.container(stack, 'c')
+    host_config = first['HostConfig']
+    assert (host_config['PidsLimit'], host_config['Memory']) == (
+        STRICT['max_pids'],
+        64 * 1024**2,
+    )
+
+    def updated(properties, **args):
+        stack_now = stacks.update(
+            stack,
+            container_template({'cmd': SLEEP, 'init': True, **properties}),
+            **args,
+        )
+        assert stack_now['stack_status'] == 'COMPLETE', stack_now[
+            'stack_status_reason'
+        ]
+        container = stacks.container(stack, 'c')
+        assert container['Id'] == first['Id']  # updated in place
+        return container['HostConfig']['PidsLimit']
+
+    assert updated({'pids_limit': 100}) == 100
+    # Left out again: the cap again, not an unlimited container.
+    assert updated({}) == STRICT['max_pids']
+    # The live limit is the cap: converge finds no drift to replace.
+    assert updated({}, existing=True, converge=True) == STRICT['max_pids']

@@ -67,6 +67,13 @@ class DockerContainer(
     RUNS_CONTAINERS = True
     SPEC_PROPERTIES = cspec.PROPERTIES
 
+    def values(self, template_values=None):
+        # The operator's caps stand for the limits a template leaves out,
+        # in what is created, compared on update and read back live.
+        return policy.with_capped_limits(
+            super().values(template_values), cfg.CONF[config.GROUP]
+        )
+
     def add_dependencies(self, deps):
         """A link names the container it links to (a template for Heat's
         old contrib resource names it; it cannot get_resource it): a
