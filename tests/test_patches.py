@@ -8,13 +8,14 @@ import threading
 import pytest
 
 from heat_docker.standalone import patches
+from heat_docker.standalone import patching
 
 TARGETS = [patch.target for patch in patches.PATCHES]
 
 
 @pytest.mark.parametrize('patch', patches.PATCHES, ids=TARGETS)
 def test_the_target_has_the_shape_the_change_expects(heat, patch):
-    patches.check(patch)
+    patching.check(patch)
 
 
 @pytest.mark.parametrize('patch', patches.PATCHES, ids=TARGETS)
@@ -22,8 +23,8 @@ def test_a_target_gone_stops_the_engine_naming_its_library(heat, patch):
     # A sibling that does not exist stands for the target gone: deleting
     # the real one would break the engine's threads that read it.
     gone = dataclasses.replace(patch, target=patch.target + '_gone')
-    with pytest.raises(patches.HeatChanged) as refused:
-        patches.check(gone)
+    with pytest.raises(patching.HeatChanged) as refused:
+        patching.check(gone)
     message = str(refused.value)
     assert '%s is gone' % gone.target in message
     library = {
@@ -40,8 +41,8 @@ def test_a_target_of_another_shape_is_refused(heat, monkeypatch):
     from heat.engine import sync_point
 
     monkeypatch.setattr(sync_point, 'update_sync_point', lambda context: 0)
-    with pytest.raises(patches.HeatChanged, match=r'takes \(context\)'):
-        patches.check(patches.PATCHES[0])
+    with pytest.raises(patching.HeatChanged, match=r'takes \(context\)'):
+        patching.check(patches.PATCHES[0])
 
 
 def test_a_target_no_longer_used_so_is_refused(heat, monkeypatch):
@@ -49,10 +50,10 @@ def test_a_target_no_longer_used_so_is_refused(heat, monkeypatch):
         p for p in patches.PATCHES if p.target == 'heat.engine.clients._mgr'
     ]
     monkeypatch.setattr(
-        patches.inspect, 'getsource', lambda module: 'nothing of _mgr'
+        patching.inspect, 'getsource', lambda module: 'nothing of _mgr'
     )
-    with pytest.raises(patches.HeatChanged, match='is no longer used as'):
-        patches.check(clients)
+    with pytest.raises(patching.HeatChanged, match='is no longer used as'):
+        patching.check(clients)
 
 
 def test_a_delivered_message_wakes_the_waiting_listener(heat):

@@ -3,29 +3,27 @@ its libraries', in one place.
 
 Heat paces itself for many engines sharing a message bus, and loads
 every plugin it knows at start-up; one engine in one process wants
-neither. Each change is a :class:`Patch`: what it replaces, why, the
-shape it expects of its target, and how it applies. :func:`apply_all`
-checks every target first and refuses to start, naming the library and
-its version, when one is gone or has changed: a replacement that
-silently stopped matching would leave the engine slow or wrong instead
-of failing. None of this applies to the plugin in a heat-engine.
+neither. Each change is a :class:`~.patching.Patch`: what it replaces,
+why, the shape it expects of its target, and how it applies.
+:func:`apply_all` checks every target first and refuses to start, naming
+the library and its version, when one is gone or has changed: a
+replacement that silently stopped matching would leave the engine slow
+or wrong instead of failing. None of this applies to the plugin in a
+heat-engine.
 """
 
-from collections.abc import Callable
 import dataclasses
 import functools
-import importlib
 from importlib import metadata
-import inspect
 import threading
 import time
 import types
-from typing import Any
 
 from oslo_log import log as logging
 
 from heat_docker import container_state
 from heat_docker.standalone import admission
+from heat_docker.standalone import patching
 
 LOG = logging.getLogger(__name__)
 
@@ -40,116 +38,11 @@ IDLE_WAKE_SECONDS = 0.1
 POOLED_CONNECTIONS = 16
 
 
-class HeatChanged(RuntimeError):
-    """A target of a patch is not what the patch was written for."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Patch:
-    target: str  # the dotted name of what is replaced or set
-    why: str
-    expect: Callable[[Any], str | None]  # what is wrong with it, or None
-    apply: Callable[[], None]
-
-
-def resolve(target):
-    """The object at dotted ``target``: a module, then attributes."""
-    parts = target.split('.')
-    for split in range(len(parts), 0, -1):
-        try:
-            value = importlib.import_module('.'.join(parts[:split]))
-        except ImportError:
-            continue
-        for name in parts[split:]:
-            value = getattr(value, name)
-        return value
-    raise ImportError(target)
-
-
-def check(patch):
-    try:
-        problem = patch.expect(resolve(patch.target))
-    except (ImportError, AttributeError):
-        problem = 'is gone'
-    if problem:
-        raise HeatChanged(
-            'heat-docker %s cannot run its engine on %s: %s %s. The '
-            'standalone engine replaces it (%s); see '
-            'heat_docker/standalone/patches.py.'
-            % (
-                metadata.version('heat-docker'),
-                owner(patch.target),
-                patch.target,
-                problem,
-                patch.why,
-            )
-        )
-
-
-def owner(target):
-    """The distribution that holds dotted ``target``, and its version."""
-    package = target.split('.')[0]
-    [distribution, *_] = metadata.packages_distributions()[package]
-    return '%s %s' % (distribution, metadata.version(distribution))
-
-
 def apply_all():
     for patch in PATCHES:
-        check(patch)
+        patching.check(patch)
     for patch in PATCHES:
         patch.apply()
-
-
-# What a target is expected to be.
-
-
-def parameters(*names):
-    def expect(function):
-        found = tuple(inspect.signature(function).parameters)
-        if found[: len(names)] != names:
-            return 'takes (%s), not (%s)' % (
-                ', '.join(found),
-                ', '.join(names),
-            )
-        return None
-
-    return expect
-
-
-def instance_of(*kinds):
-    def expect(value):
-        if not isinstance(value, kinds):
-            return 'is %r' % (value,)
-        return None
-
-    return expect
-
-
-def used_in(module, *uses):
-    """The target is used in ``module``'s source as ``uses`` say."""
-
-    def expect(_value):
-        source = inspect.getsource(importlib.import_module(module))
-        missing = [use for use in uses if use not in source]
-        if missing:
-            return 'is no longer used as %s in %s' % (
-                ' and '.join(missing),
-                module,
-            )
-        return None
-
-    return expect
-
-
-def has_attributes(*names):
-    def expect(pool_class):
-        made = pool_class(lambda: None)
-        missing = [name for name in names if not hasattr(made, name)]
-        if missing:
-            return 'has no %s' % ', '.join(missing)
-        return None
-
-    return expect
 
 
 # The changes.
@@ -476,14 +369,14 @@ def _pooled_sqlite_connections():
 
 
 PATCHES = (
-    Patch(
+    patching.Patch(
         'heat.engine.sync_point.update_sync_point',
         'a finished resource records itself in the sync point of what '
         "waits on it: the database's copy was read, decoded, extended, "
         'encoded and written whole each time, O(N^2) over a stack, with '
         'random waits when another engine wrote first; sync points are '
         "held in the one engine's memory (_SyncPoints)",
-        parameters(
+        patching.parameters(
             'cnxt',
             'entity_id',
             'current_traversal',
@@ -496,10 +389,10 @@ PATCHES = (
         _sync_points_in_memory('update_sync_point'),
     ),
     *(
-        Patch(
+        patching.Patch(
             'heat.engine.sync_point.' + name,
             'sync points are held in memory (see update_sync_point)',
-            parameters(*signature),
+            patching.parameters(*signature),
             _sync_points_in_memory(name),
         )
         for name, signature in (
@@ -517,28 +410,28 @@ PATCHES = (
             ('delete_all', ('context', 'stack_id', 'traversal_id')),
         )
     ),
-    Patch(
+    patching.Patch(
         'heat.engine.scheduler.ENABLE_SLEEP',
         "Heat's switch for its paced sleeps: independent resources are "
         'dispatched one a second, 200 containers over 200 s',
-        instance_of(bool),
+        patching.instance_of(bool),
         _no_paced_sleeps,
     ),
-    Patch(
+    patching.Patch(
         'heat.engine.scheduler.TaskRunner._sleep',
         'every task is polled once a second: polls come after %s s, then '
         'at doubling intervals' % FIRST_POLL,
-        parameters('self', 'wait_time'),
+        patching.parameters('self', 'wait_time'),
         _polls_soon_then_less_often,
     ),
-    Patch(
+    patching.Patch(
         'heat.engine.worker.WorkerService.check_resource',
         'each resource is checked by its own thread: side by side on one '
         'interpreter lock and one sqlite writer, the resources of a stack '
         'reached Docker all together, 0.4 s late at 20; %d at a time do '
         'their work up to their first wait, in order '
         '(heat_docker.standalone.admission)' % admission.SLOTS,
-        parameters(
+        patching.parameters(
             'self',
             'cnxt',
             'resource_id',
@@ -548,21 +441,21 @@ PATCHES = (
         ),
         _resources_take_turns,
     ),
-    Patch(
+    patching.Patch(
         'futurist._thread.ThreadWorker.MAX_IDLE_FOR',
         'an idle worker notices that the process exits only when its wait '
         'for work times out: every command ended with a second of waiting',
-        instance_of(int, float),
+        patching.instance_of(int, float),
         _idle_workers_exit_soon,
     ),
-    Patch(
+    patching.Patch(
         'futurist._futures.ThreadPoolExecutor._maybe_spin_up',
         "oslo.messaging's executors start a thread at every message until "
         'they hold 64, though idle ones wait for work; each idle one wakes '
         'every %s s (above): after one stack of 20 containers, a fifth of '
         "the engine's CPU went to them. A thread is added only when the "
         'idle ones cannot take the work queued' % IDLE_WAKE_SECONDS,
-        used_in(
+        patching.used_in(
             'futurist._futures',
             'self._maybe_spin_up()',
             'def _add_thread(self)',
@@ -571,13 +464,13 @@ PATCHES = (
         ),
         _threads_as_needed,
     ),
-    Patch(
+    patching.Patch(
         'oslo_messaging._drivers.impl_fake.FakeListener.poll',
         "heat-api's calls and the engine's casts to itself go over "
         "oslo.messaging's in-process driver, whose listeners look for a "
         'message every 50 ms: each call waited 25 ms on average. They are '
         'woken when a message is delivered',
-        used_in(
+        patching.used_in(
             'oslo_messaging._drivers.impl_fake',
             'exchange.poll(target,',
             'time.sleep(pause)',
@@ -586,40 +479,42 @@ PATCHES = (
         ),
         _rpc_wakes_listeners,
     ),
-    Patch(
+    patching.Patch(
         'heat.engine.clients._mgr',
         'Heat imports every client plugin at start-up (novaclient, '
         'neutron_lib, ...: over a second); they are imported on first use',
-        used_in('heat.engine.clients', '_mgr.names()', '_mgr[name].plugin'),
+        patching.used_in(
+            'heat.engine.clients', '_mgr.names()', '_mgr[name].plugin'
+        ),
         _client_plugins_when_used,
     ),
-    Patch(
+    patching.Patch(
         'heat.engine.resources._get_mapping',
         'Heat imports every custom constraint at start-up; they are '
         'imported on first use',
-        parameters('namespace'),
+        patching.parameters('namespace'),
         _constraints_when_used,
     ),
-    Patch(
+    patching.Patch(
         'cliff.utils.terminal_width',
         "a command the engine runs for a user's terminal fits its tables "
         "to that terminal, not to the engine's stdout, which is none "
         '(heat_docker.standalone.commands)',
-        used_in(
+        patching.used_in(
             'cliff.formatters.table',
             'sys.stdout.isatty()',
             'utils.terminal_width()',
         ),
         _tables_fit_the_users_terminal,
     ),
-    Patch(
+    patching.Patch(
         'heat.engine.update.StackUpdate.preview',
         "an update's preview resolved the new template against a stack "
         'with no resources made, so a reference to one the update keeps '
         'was taken for a change: every container mounting a volume or '
         'joining a network of the stack was shown as replaced. The '
         'kept resources are seen as they are; those replaced as new',
-        used_in(
+        patching.used_in(
             'heat.engine.update',
             'def preview(self):',
             'self.new_stack.resources[key]',
@@ -627,12 +522,12 @@ PATCHES = (
         ),
         _previews_see_the_resources_kept,
     ),
-    Patch(
+    patching.Patch(
         'sqlalchemy.pool.NullPool',
         'oslo.db gives sqlite no connection pool: every transaction opened '
         'the file, read the schema and closed it, checkpointing the '
         "write-ahead log; connections are pooled with oslo.db's listeners",
-        has_attributes('_creator', '_dialect', 'dispatch'),
+        patching.has_attributes('_creator', '_dialect', 'dispatch'),
         _pooled_sqlite_connections,
     ),
 )
