@@ -202,13 +202,16 @@ def _limit_refusal(cap, value, opts):
 def with_capped_limits(values, opts):
     """``values``, with the operator's cap as the limit of each capped
     resource they set nowhere (api_host_config included)."""
-    limited = {field for _, field, _ in _host_fields(values)}
-    added = {
-        cap.prop: cap.of(opts)
+    caps = {
+        field: (cap.prop, cap.of(opts))
         for field, cap in CAPPED_LIMITS.items()
-        if cap.of(opts) is not None and field not in limited
+        if cap.of(opts) is not None
     }
-    return {**values, **added} if added else values
+    if not caps:  # the standalone command caps nothing
+        return values
+    for _, field, _ in _host_fields(values):
+        caps.pop(field, None)
+    return {**values, **dict(caps.values())}
 
 
 def _host_ports(bindings):
