@@ -201,17 +201,18 @@ def _limit_refusal(cap, value, opts):
 
 def with_capped_limits(values, opts):
     """``values``, with the operator's cap as the limit of each capped
-    resource they set nowhere (api_host_config included)."""
-    caps = {
-        field: (cap.prop, cap.of(opts))
+    resource they set nowhere: neither its property nor api_host_config.
+    (Nothing is expanded here: a bad value is refused by validation,
+    naming its property.)"""
+    escape_hatch = values.get('api_host_config') or {}
+    added = {
+        cap.prop: cap.of(opts)
         for field, cap in CAPPED_LIMITS.items()
         if cap.of(opts) is not None
+        and values.get(cap.prop) is None
+        and field not in escape_hatch
     }
-    if not caps:  # the standalone command caps nothing
-        return values
-    for _, field, _ in _host_fields(values):
-        caps.pop(field, None)
-    return {**values, **dict(caps.values())}
+    return {**values, **added} if added else values
 
 
 def _host_ports(bindings):

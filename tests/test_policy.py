@@ -14,6 +14,7 @@ from conftest import container_template
 import pytest
 
 from heat_docker import config
+from heat_docker import container_spec as cspec
 from heat_docker import image_policy
 from heat_docker import policy
 
@@ -238,6 +239,16 @@ def test_capped_limits_stand_for_the_limits_a_template_leaves_out():
     )
     assert message.startswith('no limit on memory is not allowed')
     assert '[docker] max_memory_mb = 0 in heat.conf' in message
+    # Each cap's property is the one the table sends to its field.
+    for field, cap in policy.CAPPED_LIMITS.items():
+        assert cspec.PROPERTIES[cap.prop].api == 'HostConfig.' + field
+    # Bad input is left to validation, which names its property.
+    bad = {'env': 42, 'mounts': [{'type': 'bind', 'source': 'rel'}]}
+    assert policy.with_capped_limits(bad, capping) == {
+        **bad,
+        'pids_limit': 100,
+        'memory': 64 * 1024**2,
+    }
     # No cap: nothing added, anything asked.
     uncapped = opts(max_pids=0, max_memory_mb=0)
     assert policy.with_capped_limits({}, uncapped) == {}
