@@ -1,8 +1,11 @@
 """Projects sharing one Docker endpoint reach only their own containers."""
 
+import contextlib
+
 from conftest import IMAGE
 from conftest import SLEEP
 from conftest import container_template
+from docker import errors as docker_errors
 import pytest
 
 from heat_docker import config
@@ -249,6 +252,40 @@ def test_another_projects_snapshot_image_is_refused(
     finally:
         demo.cleanup()
         api.remove_image(image, force=True)
+
+
+def test_a_tag_moved_after_its_check_is_caught_before_the_start(
+    stacks, api, demo_container, monkeypatch
+):
+    """Another project may move a tag between the check of its image and
+    the create: the image the container was made from is checked too."""
+    from heat_docker.resources.container import DockerContainer
+
+    demo, stack, _ = demo_container
+    demos_image = api.commit(demo.container(stack, 'c')['Id'])['Id']
+    repository = 'localhost/heat-docker-moved'
+    api.tag(IMAGE, repository, 'latest')  # the operator's, no project's
+    ensure = DockerContainer._ensure_image
+
+    def moved_meanwhile(self, client, values):
+        pulled = ensure(self, client, values)
+        api.tag(demos_image, repository, 'latest')
+        return pulled
+
+    monkeypatch.setattr(DockerContainer, '_ensure_image', moved_meanwhile)
+    image = repository + ':latest'
+    try:
+        other = stacks.as_project('other')
+        made = other.create(container_template({'cmd': SLEEP, 'image': image}))
+        assert made['stack_status'] == 'FAILED'
+        assert (
+            "image %s, made by another project's stack, is not allowed" % image
+        ) in made['stack_status_reason']
+        assert other.owned_containers(made) == []
+    finally:
+        for reference in (image, demos_image):
+            with contextlib.suppress(docker_errors.NotFound):
+                api.remove_image(reference, force=True)
 
 
 def test_volumes_are_labelled_and_another_projects_refused(

@@ -6,6 +6,7 @@ import uuid
 
 from docker import errors as docker_errors
 from docker.auth import resolve_repository_name
+from heat.common import exception
 from heat.common.i18n import _
 from heat.engine import support
 from oslo_config import cfg
@@ -285,10 +286,25 @@ class DockerContainer(
             except docker_errors.APIError as again:
                 self._create_refused(client, name, again)
         self.resource_id_set(created['Id'])
+        if self._confined():
+            self._check_created_image(client, values['image'])
         for network, endpoint_config in extra_networks.items():
             self.client_plugin().connect(
                 client, self.resource_id, network, endpoint_config
             )
+
+    def _check_created_image(self, client, image):
+        """Check the owner of the image the container was made from: the
+        tag its owner was checked under may have moved since, to another
+        project's image. A refused one's container is removed."""
+        used = client.inspect_container(self.resource_id)['Image']
+        try:
+            self._check_image_owner(client.inspect_image(used), image)
+        except exception.StackValidationFailed:
+            with self.client_plugin().ignore_not_found:
+                client.remove_container(self.resource_id, force=True)
+            self.resource_id_set(None)
+            raise
 
     def _create_refused(self, client, name, exc):
         """Raise why the engine refused the create (EndpointUnavailable when
