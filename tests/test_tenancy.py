@@ -257,22 +257,25 @@ def test_another_projects_snapshot_image_is_refused(
 def test_a_tag_moved_after_its_check_is_caught_before_the_start(
     stacks, api, demo_container, monkeypatch
 ):
-    """Another project may move a tag between the check of its image and
-    the create: the image the container was made from is checked too."""
+    """Another project may move a tag after the image's check at validate:
+    the image the container was made from is checked, before its start."""
     from heat_docker.resources.container import DockerContainer
 
     demo, stack, _ = demo_container
     demos_image = api.commit(demo.container(stack, 'c')['Id'])['Id']
     repository = 'localhost/heat-docker-moved'
     api.tag(IMAGE, repository, 'latest')  # the operator's, no project's
-    ensure = DockerContainer._ensure_image
+    # The race, made certain: the tag moves during the create's last step
+    # before Docker's create, after validation passed the operator's image.
+    on_network = DockerContainer._on_project_network
 
     def moved_meanwhile(self, client, values):
-        pulled = ensure(self, client, values)
         api.tag(demos_image, repository, 'latest')
-        return pulled
+        return on_network(self, client, values)
 
-    monkeypatch.setattr(DockerContainer, '_ensure_image', moved_meanwhile)
+    monkeypatch.setattr(
+        DockerContainer, '_on_project_network', moved_meanwhile
+    )
     image = repository + ':latest'
     try:
         other = stacks.as_project('other')

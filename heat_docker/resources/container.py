@@ -260,10 +260,9 @@ class DockerContainer(
         self._check_host(client, values)
         self._check_references(client, values)
         values = self._on_project_network(client, values)
-        if self._pull_policy(values) == cspec.PULL_ALWAYS or self._confined():
-            # Pulled, or its owner checked, before the create; otherwise
-            # the image is looked at only if the create misses it, as the
-            # docker CLI does (a request less per container).
+        if self._pull_policy(values) == cspec.PULL_ALWAYS:
+            # Otherwise the image is looked at only if the create misses
+            # it, as the docker CLI does (a request less per container).
             self._ensure_image(client, values)
         name = values['name']
         body, extra_networks = cspec.expand(
@@ -294,9 +293,10 @@ class DockerContainer(
             )
 
     def _check_created_image(self, client, image):
-        """Check the owner of the image the container was made from: the
-        tag its owner was checked under may have moved since, to another
-        project's image. A refused one's container is removed."""
+        """Check the owner of the image the container was made from, not
+        of what its tag named before the create: another project may move
+        the tag meanwhile. A refused one's container is removed before it
+        ever starts."""
         used = client.inspect_container(self.resource_id)['Image']
         try:
             self._check_image_owner(client.inspect_image(used), image)
