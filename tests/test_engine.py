@@ -259,39 +259,65 @@ def test_a_waiting_command_is_answered_when_the_action_ends(
     creating = _slow_create_started(tmp_path, state, docker_host, api, name)
     stack_id = engine.stack_path(name).split('/')[2]
 
-    # While the create goes on, the wait ends at its timeout.
-    going = engine.action_state(stack_id, 'CREATE', None, None, 0.3)
+    # While the create goes on, the wait ends at its timeout, with the
+    # events stored so far: the stack's and its container's beginnings.
+    going = engine.action_state(stack_id, 'CREATE', None, None, 0.3, 0)
     assert (going['ended'], going['status']) == (False, None)
-    progress = going['progress']
-    assert progress.startswith('%d:' % _engine_pid(state))
+    assert [e['resource_status'] for e in going['events']] == [
+        'CREATE_IN_PROGRESS'
+    ] * 2
+    shown = going['events'][-1]['seq']
 
-    # It ends when the create does, the stack's status stored with it.
+    # It ends when the create does, the stack's status stored with it,
+    # and brings the events after those shown.
     waited = time.monotonic()
-    ended = engine.action_state(stack_id, 'CREATE', going['since'], None, 60)
+    ended = engine.action_state(
+        stack_id, 'CREATE', going['since'], None, 60, shown
+    )
     assert time.monotonic() - waited < 30
     assert (ended['ended'], ended['status']) == (True, 'CREATE_COMPLETE')
-    assert ended['progress'] != progress
+    assert [
+        (e['resource_name'], e['resource_status']) for e in ended['events']
+    ] == [
+        ('slow', 'CREATE_COMPLETE'),
+        (name, 'CREATE_COMPLETE'),
+    ]
     assert stack_status(state, name, docker_host) == 'CREATE_COMPLETE'
     _out, err = creating.communicate(timeout=TIMEOUT)
     assert creating.returncode == 0, err
+    # Its events as heat-api lists them.
+    listed = engine.call(
+        'GET', 'stacks/%s/%s/events' % (name, stack_id), sort_dir='asc'
+    )['events']
+    fields = [
+        'id',
+        'event_time',
+        'resource_name',
+        'logical_resource_id',
+        'physical_resource_id',
+        'resource_status',
+        'resource_status_reason',
+    ]
+    assert [{f: e[f] for f in fields} for e in listed] == [
+        {f: e[f] for f in fields} for e in going['events'] + ended['events']
+    ]
 
     # An update that has not begun has not ended, though the stack is
-    # COMPLETE: after the last event (the marker), none began.
-    (last,) = engine.call(
-        'GET',
-        'stacks/%s/%s/events' % (name, stack_id),
-        limit=1,
-        sort_dir='desc',
-    )['events']
-    update = engine.action_state(stack_id, 'UPDATE', None, last['id'], 0.2)
-    assert (update['ended'], update['status']) == (False, None)
+    # COMPLETE: after the last event, none began.
+    before = engine.last_event()
+    update = engine.action_state(stack_id, 'UPDATE', None, before, 0.2, None)
+    assert (update['ended'], update['status'], update['events']) == (
+        False,
+        None,
+        None,
+    )
 
     # A deleted stack: its row says DELETE_COMPLETE until Heat purges it
     # (after the delete ends), then it is gone.
     delete_stack(state, name, docker_host)
     deadline = time.monotonic() + 30
     while True:
-        gone = engine.action_state(stack_id, 'DELETE', None, last['id'], 5)
+        gone = engine.action_state(stack_id, 'DELETE', None, before, 5, None)
         assert gone['ended']
         if gone['status'] is None:
             break

@@ -2,8 +2,7 @@
 
 The engine's restart itself is tested for real (tests/test_faults.py);
 here the moment is made certain: the first wait finds no engine, as when
-it was killed before answering, and the command has read events since.
-How often events are read is counted on a clock the test moves.
+it was killed before answering.
 """
 
 import io
@@ -23,6 +22,7 @@ EVENTS = [
         'physical_resource_id': STACK_ID if name == 'web' else 'c1',
         'resource_status': status,
         'resource_status_reason': '',
+        'seq': i + 1,
     }
     for i, (name, status) in enumerate(
         [
@@ -35,36 +35,29 @@ EVENTS = [
 
 
 class RestartedEngine:
-    """The engine as the waiter sees it: none answers the first wait; the
-    next one tells the end of the action that began after ``marker`` (a
-    create: after no event), as the real one finds it in the database."""
+    """The engine as the waiter sees it: none answers the first wait (an
+    engine is started for the next); the next one tells the end of the
+    create and its events, as the real one finds them in the database."""
 
     def __init__(self):
-        self.markers = []
+        self.asked = []
+        self.ensured = 0
 
-    def action_state(self, stack_id, action, since, marker, timeout):
-        assert (stack_id, action) == (STACK_ID, 'CREATE')
-        self.markers.append(marker)
-        assert len(self.markers) < 10, 'the end was never found'
-        if len(self.markers) == 1:
+    def ensure(self):
+        self.ensured += 1
+
+    def action_state(self, stack_id, action, since, before, timeout, shown):
+        assert (stack_id, action, before) == (STACK_ID, 'CREATE', None)
+        self.asked.append((since, shown))
+        assert len(self.asked) < 10, 'the end was never found'
+        if len(self.asked) == 1:
             return None
-        began = [e['id'] for e in EVENTS].index(marker) + 1 if marker else 0
-        ended = 'CREATE_FAILED' in [
-            e['resource_status']
-            for e in EVENTS[began:]
-            if e['physical_resource_id'] == STACK_ID
-        ]
         return {
-            'ended': ended,
-            'status': 'CREATE_FAILED' if ended else None,
-            'since': began,
-            'progress': '2:%d' % len(self.markers),
+            'ended': True,
+            'status': 'CREATE_FAILED',
+            'since': 0,
+            'events': None if shown is None else EVENTS[shown:],
         }
-
-    def call(self, method, path, marker=None, sort_dir=None):
-        assert (method, path) == ('GET', 'stacks/web/%s/events' % STACK_ID)
-        ids = [e['id'] for e in EVENTS]
-        return {'events': EVENTS[ids.index(marker) + 1 if marker else 0 :]}
 
 
 def waiter_for(engine, stderr, formatter='table'):
@@ -80,58 +73,51 @@ def waiter_for(engine, stderr, formatter='table'):
     )
 
 
-def test_the_action_is_found_from_the_marker_it_began_at():
+@pytest.mark.parametrize(
+    'formatter, shown, lines',
+    [
+        # Off a terminal, a line per event, from the action's first.
+        ('table', 0, len(EVENTS)),
+        # A machine format shows no progress: the end needs no events.
+        ('json', None, 0),
+    ],
+)
+def test_an_engine_that_did_not_answer_is_started_and_asked_again(
+    formatter, shown, lines
+):
     engine = RestartedEngine()
     stderr = io.StringIO()
-    waiting = waiter_for(engine, stderr)
+    waiting = waiter_for(engine, stderr, formatter)
     status = waiting.wait('stacks/web/%s' % STACK_ID, None)
     assert status == 'CREATE_FAILED'
-    # The events were read to their end before the engine answered; it
-    # is still asked from where the action began.
-    assert engine.markers == [None, None]
-    assert stderr.getvalue().count('\n') == len(EVENTS)
+    assert engine.ensured == 1
+    # Asked again from where the action began: no answer told it.
+    assert engine.asked == [(None, shown), (None, shown)]
+    assert stderr.getvalue().count('\n') == lines
 
 
 class BusyEngine:
-    """An action whose progress changes at every answer and that ends at
-    the tenth; each answer takes PROGRESS_SECONDS on the test's clock."""
+    """An action that stores an event at every answer and ends at the
+    fifth."""
 
     def __init__(self):
-        self.now = 0.0
-        self.answers = 0
-        self.reads = []
+        self.asked = []
 
-    def action_state(self, stack_id, action, since, marker, timeout):
-        self.now += timeout
-        self.answers += 1
-        ended = self.answers == 10
+    def action_state(self, stack_id, action, since, before, timeout, shown):
+        self.asked.append((since, shown))
+        ended = len(self.asked) == 5
         return {
             'ended': ended,
             'status': 'CREATE_COMPLETE' if ended else None,
-            'since': 0,
-            'progress': str(self.answers),
+            'since': 7,
+            'events': [dict(EVENTS[0], seq=7 + len(self.asked))],
         }
 
-    def call(self, method, path, marker=None, sort_dir=None):
-        self.reads.append(self.now)
-        return {'events': []}
 
-
-@pytest.mark.parametrize(
-    'formatter, reads',
-    [
-        # Off a terminal, a line per event: read at most once a second,
-        # and at the end.
-        ('table', [0.2, 1.2, 2.0]),
-        # A machine format shows no progress: the end needs no events.
-        ('json', []),
-    ],
-)
-def test_events_are_read_as_often_as_the_display_wants(
-    monkeypatch, formatter, reads
-):
+def test_each_answer_brings_the_events_after_those_shown():
     engine = BusyEngine()
-    monkeypatch.setattr(waiter.time, 'monotonic', lambda: engine.now)
-    waiting = waiter_for(engine, io.StringIO(), formatter)
-    assert waiting.wait('stacks/web/%s' % STACK_ID, None) == 'CREATE_COMPLETE'
-    assert engine.reads == pytest.approx(reads)
+    stderr = io.StringIO()
+    waiting = waiter_for(engine, stderr)
+    assert waiting.wait('stacks/web/%s' % STACK_ID, 7) == 'CREATE_COMPLETE'
+    assert engine.asked == [(None, 0), (7, 8), (7, 9), (7, 10), (7, 11)]
+    assert stderr.getvalue().count('\n') == 5

@@ -122,12 +122,3 @@ def stack_path(app, stack, heat_api_error=False):
         if exc.status == 404 and not heat_api_error:
             raise CommandFailed('Stack not found: %s' % stack) from None
         raise
-
-
-def events(app, path, **query):
-    return app.engine.call('GET', path + '/events', **query)['events']
-
-
-def last_event_id(app, path):
-    found = events(app, path, limit=1, sort_dir='desc')
-    return found[0]['id'] if found else None

@@ -203,20 +203,23 @@ class Engine:
                 return None
             raise
 
-    def action_state(self, stack_id, action, since, marker, timeout):
+    def action_state(self, stack_id, action, since, before, timeout, shown):
         """How the stack's ``action`` stands, answered at its end or after
         ``timeout`` seconds: ``ended``, ``status`` (None for a stack
-        deleted and gone), ``since`` (pass it back) and ``progress`` (a
-        mark that changes when the engine commits progress). An engine
-        that does not answer returns None, and the next request starts
-        one."""
+        deleted and gone), ``since`` (pass it back) and ``events``, the
+        stack's events after event ``shown`` (0: from the action's first;
+        None: not wanted), each with its ``seq`` to pass as ``shown``.
+        ``before`` is the :meth:`last_event` before the action (None for
+        a stack created by it). An engine that does not answer returns
+        None, and the next request starts one."""
         query = urllib.parse.urlencode(
             {
                 'stack': stack_id,
                 'action': action,
                 'since': '' if since is None else since,
-                'marker': marker or '',
+                'before': '' if before is None else before,
                 'timeout': timeout,
+                'shown': '' if shown is None else shown,
             }
         )
         try:
@@ -227,6 +230,12 @@ class Engine:
             self._disconnect()
             self._ready = False
             return None
+
+    def last_event(self):
+        """The id of the engine's newest event: an action begun after
+        this has its events after it."""
+        self.ensure()
+        return self._control('GET', 'last-event')['id']
 
     def control(self, what, body=None, any_engine=False):
         """POST a control request to this command's engine (started, or

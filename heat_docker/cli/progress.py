@@ -25,9 +25,9 @@ def event_line(event):
 class Quiet:
     """No progress: a machine format, or no --wait."""
 
-    # How often the action's new events are read for this display, in
-    # seconds; None: never (the action's end is told without them).
-    every = None
+    # Whether the action's events are read for this display (its end is
+    # told without them).
+    shows_events = False
 
     def events(self, events, stack_name):
         pass
@@ -37,9 +37,7 @@ class Quiet:
 
 
 class EventLines(Quiet):
-    # A log, read by people later or by tools: openstack stack create
-    # --wait polls every 5 s.
-    every = 1.0
+    shows_events = True
 
     def __init__(self, stream):
         self.stream = stream
@@ -53,7 +51,7 @@ class EventLines(Quiet):
 class ResourceTable(Quiet):
     """One line per resource, redrawn in place."""
 
-    every = 0.2
+    shows_events = True
 
     def __init__(self, stream):
         from rich import console

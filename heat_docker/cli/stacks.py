@@ -17,7 +17,6 @@ from heat_docker.cli.common import CommandFailed
 from heat_docker.cli.common import Lister
 from heat_docker.cli.common import ShowOne
 from heat_docker.cli.common import delegate
-from heat_docker.cli.common import last_event_id
 from heat_docker.cli.common import show_stack
 from heat_docker.cli.common import stack_path
 from heat_docker.cli.waiter import Waiter
@@ -246,11 +245,11 @@ class UpdateStack(ShowOne):
         if parsed_args.converge:
             fields['converge'] = True
         path = stack_path(self.app, parsed_args.stack, heat_api_error=True)
-        marker = last_event_id(self.app, path) if parsed_args.wait else None
+        before = self.app.engine.last_event() if parsed_args.wait else None
         self.app.engine.call(
             'PATCH' if parsed_args.existing else 'PUT', path, fields
         )
-        Waiter(self, parsed_args, 'UPDATE').run(path, marker)
+        Waiter(self, parsed_args, 'UPDATE').run(path, before)
         return show_stack(self.app, path, parsed_args.formatter, short=True)
 
 
@@ -288,17 +287,17 @@ class DeleteStack(Command):
                 path = stack_path(
                     self.app, name, heat_api_error=parsed_args.wait
                 )
-                marker = (
-                    last_event_id(self.app, path) if parsed_args.wait else None
+                before = (
+                    self.app.engine.last_event() if parsed_args.wait else None
                 )
                 self.app.engine.call('DELETE', path)
-                waiting.append((path, marker))
+                waiting.append((path, before))
             except (engine_api.ApiError, CommandFailed) as exc:
                 failures += 1
                 self.app.stdout.write('%s\n' % exc)
-        for path, marker in waiting:
+        for path, before in waiting:
             try:
-                Waiter(self, parsed_args, 'DELETE').run(path, marker)
+                Waiter(self, parsed_args, 'DELETE').run(path, before)
             except (engine_api.ApiError, CommandFailed) as exc:
                 failures += 1
                 self.app.stdout.write('%s\n' % exc)
@@ -454,13 +453,11 @@ class _StackAction(Lister):
             )
             if refusal:
                 raise CommandFailed(refusal)
-            marker = (
-                last_event_id(self.app, path) if parsed_args.wait else None
-            )
+            before = self.app.engine.last_event() if parsed_args.wait else None
             self.app.engine.call(
                 'POST', path + '/actions', {self.action.lower(): None}
             )
-            Waiter(self, parsed_args, self.action).run(path, marker)
+            Waiter(self, parsed_args, self.action).run(path, before)
             stack = self.app.engine.call('GET', path, resolve_outputs='False')[
                 'stack'
             ]

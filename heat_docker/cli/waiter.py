@@ -1,17 +1,10 @@
 """Waiting for a stack's action to end, showing its progress."""
 
-import math
-import time
-
-from heat_docker.cli import engine as engine_api
 from heat_docker.cli import progress
 from heat_docker.cli.common import CommandFailed
-from heat_docker.cli.common import events
 
-# The engine is asked how the action stands this often; its end is told at
-# once. Its events are read as often as the progress display wants them (a
-# create of 200 containers stores 400 and more, each read through Heat's
-# API).
+# The engine answers at the action's end, or after this long with the
+# events stored meanwhile.
 PROGRESS_SECONDS = 0.2
 
 
@@ -29,49 +22,36 @@ class Waiter:
             self.app.options.verbose_level > 1,
         )
 
-    def wait(self, path, marker):
-        """Follow the events after ``marker`` until the engine says the
-        action has ended; the stack's status, or None for a stack deleted
-        and gone. Ctrl-C stops the waiting, not the action."""
+    def wait(self, path, before):
+        """Follow the action's events until the engine says it has ended;
+        the stack's status, or None for a stack deleted and gone. The
+        action began after event ``before`` (None: with the stack's
+        first). Ctrl-C stops the waiting, not the action."""
         name, stack_id = path.split('/')[1:3]
         engine = self.app.engine
-        # Where the action's events begin: found by the engine from the
-        # marker the action began at (until it has answered once, an
-        # engine that died may have left it unanswered).
-        before, since, progress = marker, None, None
-        every = self.show_progress.every
-        read_at = -math.inf
+        # Where the action's events begin: found by the engine from
+        # ``before`` (until it has answered once, an engine that died may
+        # have left it unanswered).
+        since = None
+        shown = 0 if self.show_progress.shows_events else None
         try:
             while True:
                 state = engine.action_state(
-                    stack_id, self.action, since, before, PROGRESS_SECONDS
+                    stack_id,
+                    self.action,
+                    since,
+                    before,
+                    PROGRESS_SECONDS,
+                    shown,
                 )
-                if state is not None:
-                    since = state['since']
-                    if state['ended'] and every is None:
-                        return state['status']
-                    if not state['ended'] and (
-                        state['progress'] == progress
-                        or every is None
-                        or time.monotonic() < read_at + every
-                    ):
-                        continue
-                    progress = state['progress']
-                read_at = time.monotonic()
-                try:
-                    found = events(
-                        app=self.app, path=path, marker=marker, sort_dir='asc'
-                    )
-                except engine_api.ApiError as exc:
-                    if exc.status == 404 and self.action == 'DELETE':
-                        return None
-                    raise
-                for event in found:
-                    event['stack_id'] = stack_id
-                self.show_progress.events(found, name)
-                if found:
-                    marker = found[-1]['id']
-                if state is not None and state['ended']:
+                if state is None:
+                    engine.ensure()
+                    continue
+                since = state['since']
+                if state['events']:
+                    self.show_progress.events(state['events'], name)
+                    shown = state['events'][-1]['seq']
+                if state['ended']:
                     return state['status']
         except KeyboardInterrupt:
             self.show_progress.close()
@@ -113,13 +93,13 @@ class Waiter:
         ] or [stack['stack_status_reason']]
         return '\n'.join(lines)
 
-    def run(self, path, marker):
+    def run(self, path, before):
         """Wait if --wait asked; an action that did not complete (it
         failed, was cancelled, or its stack was deleted meanwhile) ends the
         command."""
         if not self.parsed_args.wait:
             return
-        status = self.wait(path, marker)
+        status = self.wait(path, before)
         if status == '%s_%s' % (self.action, progress.COMPLETE):
             return
         if status is None:

@@ -232,13 +232,14 @@ class Engine:
             query = dict(
                 urllib.parse.parse_qsl(environ.get('QUERY_STRING', ''))
             )
-            since = query.get('since')
-            ended, status, since, stored = sqlite.wait_for_action_end(
+            since, shown = query.get('since'), query.get('shown')
+            ended, status, since, events = sqlite.wait_for_action_end(
                 query['stack'],
                 query['action'],
                 int(since) if since else None,
-                query.get('marker'),
+                int(query['before']) if query.get('before') else None,
                 min(float(query.get('timeout', 0)), protocol.LONGEST_WAIT),
+                int(shown) if shown else None,
             )
             return _json(
                 start_response,
@@ -247,9 +248,11 @@ class Engine:
                     'ended': ended,
                     'status': status,
                     'since': since,
-                    'progress': '%d:%d' % (os.getpid(), stored),
+                    'events': events,
                 },
             )
+        if (method, what) == ('GET', 'last-event'):
+            return _json(start_response, '200 OK', {'id': sqlite.last_event()})
         if (method, what) == ('POST', 'retire'):
             self.retiring = True
             return _json(start_response, '200 OK', self.status())

@@ -75,14 +75,14 @@ def _wait_for_progress(after, timeout):
         return progress_commits
 
 
-def wait_for_action_end(stack_id, action, since, marker, timeout):
+def wait_for_action_end(stack_id, action, since, before, timeout, shown):
     """Wait up to ``timeout`` seconds for the end of the stack's
-    ``action``; return (whether it ended, its status, since, progress
-    commits).
+    ``action``; return (whether it ended, its status, since, the events
+    after ``shown``).
 
     The action has ended when, among the stack's own events after event
-    ``since`` (an id; None the first time, found from ``marker``, the
-    uuid of the last event before the action, or the stack's first), an
+    ``since`` (an id; None the first time, found from ``before``, the
+    :func:`last_event` before the action, or the stack's first), an
     ``action`` IN_PROGRESS is followed by its end, and the stack's row no
     longer says it is in progress: Heat stores the event a transaction
     before the status. An action that takes over from one in progress
@@ -90,6 +90,9 @@ def wait_for_action_end(stack_id, action, since, marker, timeout):
     passed over; one that another action replaced with no end of its own
     (an update cancelled, which rolls back) has ended with the stack's
     state. A stack deleted and gone has ended its action with no status.
+
+    ``shown`` is the id of the last event the waiting command has shown
+    (0: none of the action's yet), or None for a command that shows none.
     """
     deadline = time.monotonic() + timeout
     stored = progress_commits
@@ -99,28 +102,76 @@ def wait_for_action_end(stack_id, action, since, marker, timeout):
         )
     ) as db:
         if since is None:
-            since = _event_before(db, stack_id, marker)
+            since = _event_before(db, stack_id, before)
         while True:
             ended, status = _action_end(db, stack_id, action, since)
             remaining = deadline - time.monotonic()
             if ended or remaining <= 0:
-                return ended, status, since, stored
+                break
             stored = _wait_for_progress(stored, remaining)
+        events = (
+            None
+            if shown is None
+            else _events_after(db, stack_id, max(shown, since))
+        )
+        return ended, status, since, events
 
 
-def _event_before(db, stack_id, marker):
-    if marker:
-        row = db.execute(
-            'SELECT id FROM event WHERE uuid = ?', (marker,)
-        ).fetchone()
-        if row:
-            return row[0]
+def last_event():
+    """The id of the newest event: the events of an action begun after
+    this is read come after it (ids are never reused)."""
+    with contextlib.closing(
+        sqlite3.connect('file:%s?mode=ro' % _db_path, uri=True)
+    ) as db:
+        return db.execute('SELECT coalesce(max(id), 0) FROM event').fetchone()[
+            0
+        ]
+
+
+def _event_before(db, stack_id, before):
+    if before is not None:
+        return before
     row = db.execute(
         'SELECT min(id) - 1 FROM event WHERE stack_id = ?', (stack_id,)
     ).fetchone()
     if row[0] is not None:
         return row[0]
     return db.execute('SELECT coalesce(max(id), 0) FROM event').fetchone()[0]
+
+
+def _events_after(db, stack_id, after):
+    """The stack's own events after event ``after``, with the fields that
+    heat-api lists them with (``seq``, their order, added)."""
+    return [
+        {
+            'seq': seq,
+            'id': uuid,
+            # Heat's isotime: whole seconds, UTC.
+            'event_time': created_at[:10] + 'T' + created_at[11:19] + 'Z',
+            'resource_name': name,
+            'logical_resource_id': name,
+            'physical_resource_id': physical_id,
+            'resource_status': '%s_%s' % (action, status),
+            'resource_status_reason': reason,
+            'stack_id': stack_id,
+        }
+        for (
+            seq,
+            uuid,
+            created_at,
+            name,
+            physical_id,
+            action,
+            status,
+            reason,
+        ) in db.execute(
+            'SELECT id, uuid, created_at, resource_name, '
+            'physical_resource_id, resource_action, resource_status, '
+            'resource_status_reason FROM event '
+            'WHERE id > ? AND stack_id = ? ORDER BY id',
+            (after, stack_id),
+        )
+    ]
 
 
 def _action_end(db, stack_id, action, since):
