@@ -231,3 +231,51 @@ def test_a_commands_thread_fits_tables_to_its_users_terminal(heat):
         other.join()
         assert others == [engines_own]
     assert utils.terminal_width() == engines_own
+
+
+def test_a_notification_is_built_only_when_a_driver_sends_it(
+    heat, monkeypatch
+):
+    from heat.common import messaging
+    from heat.common import template_format
+    from heat.engine import stack as parser
+    from heat.engine import template
+    from heat.engine.notification import stack as stack_notification
+    from oslo_config import cfg
+    import oslo_messaging
+    from oslo_messaging.notify import _impl_test
+
+    stack = parser.Stack(
+        heat.context,
+        'notified',
+        template.Template(
+            template_format.parse('heat_template_version: 2021-04-16\n')
+        ),
+    )
+    stack.action, stack.status = stack.CREATE, stack.COMPLETE
+    built = []
+    monkeypatch.setattr(
+        stack_notification.engine_api,
+        'format_notification_body',
+        lambda notified: built.append(notified) or {'stack_name': 'x'},
+    )
+    # The engine's own configuration: no driver.
+    stack_notification.send(stack)
+    assert built == []
+
+    cfg.CONF.set_override(
+        'driver', ['test'], group='oslo_messaging_notifications'
+    )
+    try:
+        monkeypatch.setattr(
+            messaging,
+            'NOTIFIER',
+            oslo_messaging.Notifier(messaging.NOTIFICATIONS_TRANSPORT),
+        )
+        monkeypatch.setattr(_impl_test, 'NOTIFICATIONS', [])
+        stack_notification.send(stack)
+    finally:
+        cfg.CONF.clear_override('driver', group='oslo_messaging_notifications')
+    assert built == [stack]
+    [(_context, message, _priority, _retry)] = _impl_test.NOTIFICATIONS
+    assert message['event_type'] == 'orchestration.stack.create.end'

@@ -175,6 +175,20 @@ def _polls_soon_then_less_often():
     scheduler.TaskRunner._sleep = _sleep
 
 
+def _notifications_only_when_sent():
+    from heat.engine.notification import stack as stack_notification
+    from oslo_config import cfg
+
+    send = stack_notification.send
+
+    @functools.wraps(send)
+    def send_when_configured(stack):
+        if set(cfg.CONF.oslo_messaging_notifications.driver) - {'noop'}:
+            send(stack)
+
+    stack_notification.send = send_when_configured
+
+
 def _resources_take_turns():
     from heat.engine import worker
 
@@ -423,6 +437,14 @@ PATCHES = (
         'at doubling intervals' % FIRST_POLL,
         patching.parameters('self', 'wait_time'),
         _polls_soon_then_less_often,
+    ),
+    patching.Patch(
+        'heat.engine.notification.stack.send',
+        "every change of a stack's state built a notification's body, "
+        "reading the stack's tags from the database, though no "
+        'notification driver is configured: it is built when one is',
+        patching.parameters('stack'),
+        _notifications_only_when_sent,
     ),
     patching.Patch(
         'heat.engine.worker.WorkerService.check_resource',
