@@ -14,7 +14,9 @@ COMPLETION_MODES = (RUNNING, HEALTHY, EXITED) = (
 # Docker records an immediate exit (busybox's false, sh's exit 3 behind an
 # init) within 0.01 s of the start's answer, loaded or not; the OOM kill
 # of a container that fills a 16 MB limit comes 0.025 to 0.04 s after it
-# on an idle host, and later on a loaded one (0.04 s missed it in CI).
+# on an idle host, and later on a loaded one (0.04 s missed it in CI). An
+# inspect sent while Docker handles an exit waits for it (the container's
+# lock), and answers "exited", though the exit ends later on slower hosts.
 SETTLE_SECONDS = 0.05
 
 
