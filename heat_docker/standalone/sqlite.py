@@ -96,11 +96,7 @@ def wait_for_action_end(stack_id, action, since, before, timeout, shown):
     """
     deadline = time.monotonic() + timeout
     stored = progress_commits
-    with contextlib.closing(
-        sqlite3.connect(
-            'file:%s?mode=ro' % _db_path, uri=True, isolation_level=None
-        )
-    ) as db:
+    with _reader() as db:
         if since is None:
             since = _event_before(db, stack_id, before)
         while True:
@@ -120,12 +116,22 @@ def wait_for_action_end(stack_id, action, since, before, timeout, shown):
 def last_event():
     """The id of the newest event: the events of an action begun after
     this is read come after it (ids are never reused)."""
-    with contextlib.closing(
-        sqlite3.connect('file:%s?mode=ro' % _db_path, uri=True)
-    ) as db:
-        return db.execute('SELECT coalesce(max(id), 0) FROM event').fetchone()[
-            0
-        ]
+    with _reader() as db:
+        return _newest_event(db)
+
+
+def _reader():
+    """A read-only connection of its own to the database, closed at the
+    end of its ``with``; its transactions are begun explicitly."""
+    return contextlib.closing(
+        sqlite3.connect(
+            'file:%s?mode=ro' % _db_path, uri=True, isolation_level=None
+        )
+    )
+
+
+def _newest_event(db):
+    return db.execute('SELECT coalesce(max(id), 0) FROM event').fetchone()[0]
 
 
 def _event_before(db, stack_id, before):
@@ -136,7 +142,7 @@ def _event_before(db, stack_id, before):
     ).fetchone()
     if row[0] is not None:
         return row[0]
-    return db.execute('SELECT coalesce(max(id), 0) FROM event').fetchone()[0]
+    return _newest_event(db)
 
 
 def _events_after(db, stack_id, after):
