@@ -56,22 +56,26 @@ def test_a_target_no_longer_used_so_is_refused(heat, monkeypatch):
         patching.check(clients)
 
 
-def test_a_delivered_message_wakes_the_waiting_listener(heat):
-    import threading
-
+def _listener(topic):
+    """An in-process message bus and a listener of ``topic`` on it."""
     import oslo_messaging
     from oslo_messaging._drivers import impl_fake
 
     exchanges = impl_fake.FakeExchangeManager('heat-docker-test')
-    target = oslo_messaging.Target(
-        topic='wake-test', exchange='heat-docker-test'
-    )
-    listener = impl_fake.FakeListener(exchanges, [target])
+    target = oslo_messaging.Target(topic=topic, exchange='heat-docker-test')
+    return exchanges, impl_fake.FakeListener(exchanges, [target])
+
+
+def _in_thread(function):
+    thread = threading.Thread(target=function, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_delivered_message_wakes_the_waiting_listener(heat):
+    exchanges, listener = _listener('wake-test')
     received = []
-    waiting = threading.Thread(
-        target=lambda: received.extend(listener.poll(timeout=30))
-    )
-    waiting.start()
+    waiting = _in_thread(lambda: received.extend(listener.poll(timeout=30)))
     before = patches._deliveries
     exchanges.get_exchange('heat-docker-test').deliver_message(
         'wake-test', {}, {'method': 'ping'}
@@ -79,6 +83,40 @@ def test_a_delivered_message_wakes_the_waiting_listener(heat):
     waiting.join(30)
     assert patches._deliveries == before + 1
     assert [m.message for m in received] == [{'method': 'ping'}]
+
+
+def test_a_stopped_listener_is_woken(heat, monkeypatch):
+    # Were it not woken, it would wait for its own look, an hour here.
+    monkeypatch.setattr(patches, 'IDLE_WAKE_SECONDS', 3600)
+    _, listener = _listener('stop-test')
+    received = []
+    waiting = _in_thread(lambda: received.extend(listener.poll()))
+    while not waiting.is_alive():
+        threading.Event().wait(0.01)
+    listener.stop()
+    waiting.join(30)
+    assert not waiting.is_alive()
+    assert received == []
+
+
+def test_a_stopped_worker_is_woken(heat, monkeypatch):
+    import futurist
+    from futurist import _thread as futurist_thread
+
+    # Were it not woken, an idle worker would wait for work for ever.
+    monkeypatch.setattr(futurist_thread.ThreadWorker, 'MAX_IDLE_FOR', None)
+    executor = futurist.ThreadPoolExecutor(max_workers=2)
+    executor.submit(lambda: None).result(timeout=10)
+    [worker] = executor._workers
+    while not worker.idle:
+        threading.Event().wait(0.01)
+    stopping = _in_thread(executor.shutdown)
+    stopping.join(30)
+    try:
+        assert not stopping.is_alive()
+        assert not worker.is_alive()
+    finally:  # else the worker would hold the test run's exit for ever
+        worker.work_queue.put(patches._NO_WORK)
 
 
 def test_sync_points_are_kept_in_memory_one_entry_per_completion(heat):

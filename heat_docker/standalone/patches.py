@@ -31,8 +31,10 @@ LOG = logging.getLogger(__name__)
 # then at doubling intervals up to Heat's own wait (1 s): a started
 # container is judged once it has settled.
 FIRST_POLL = container_state.SETTLE_SECONDS
-# An idle worker thread wakes this often to see whether it should exit.
-IDLE_WAKE_SECONDS = 0.1
+# Threads with nothing to do (executor workers, message listeners) are
+# woken when there is something: work queued, a message delivered, their
+# stop. They also look by themselves this often, in case.
+IDLE_WAKE_SECONDS = 10
 # Connections kept open per engine (writer, reader); more are opened when
 # more threads need one, and closed when given back.
 POOLED_CONNECTIONS = 16
@@ -201,9 +203,21 @@ def _resources_take_turns():
     worker.WorkerService.check_resource = check_resource_in_turn
 
 
-def _idle_workers_exit_soon():
+# What a stopped worker is woken with: work that does nothing.
+_NO_WORK = types.SimpleNamespace(run=lambda: None)
+
+
+def _stopped_workers_wake():
     from futurist import _thread as futurist_thread
 
+    stop = futurist_thread.ThreadWorker.stop
+
+    @functools.wraps(stop)
+    def stop_and_wake(self):
+        stop(self)
+        self.work_queue.put(_NO_WORK)
+
+    futurist_thread.ThreadWorker.stop = stop_and_wake
     futurist_thread.ThreadWorker.MAX_IDLE_FOR = IDLE_WAKE_SECONDS
 
 
@@ -223,8 +237,7 @@ def _threads_as_needed():
 
 
 # The in-process message bus (oslo.messaging's fake driver) wakes its
-# listeners when a message is delivered; they wait at most this long.
-RPC_WAIT = 0.05
+# listeners when a message is delivered, and when they are stopped.
 _DELIVERED = threading.Condition()
 _deliveries = 0
 
@@ -234,6 +247,7 @@ def _rpc_wakes_listeners():
     from oslo_messaging._drivers import impl_fake
 
     deliver = impl_fake.FakeExchange.deliver_message
+    stop = impl_fake.FakeListener.stop
 
     @functools.wraps(deliver)
     def deliver_and_wake(self, *args, **kwargs):
@@ -241,6 +255,12 @@ def _rpc_wakes_listeners():
         deliver(self, *args, **kwargs)
         with _DELIVERED:
             _deliveries += 1
+            _DELIVERED.notify_all()
+
+    @functools.wraps(stop)
+    def stop_and_wake(self):
+        stop(self)
+        with _DELIVERED:
             _DELIVERED.notify_all()
 
     def poll(self, timeout=None):
@@ -256,7 +276,7 @@ def _rpc_wakes_listeners():
                     return impl_fake.FakeIncomingMessage(
                         ctxt, message, reply_q, requeue
                     )
-            pause = RPC_WAIT
+            pause = IDLE_WAKE_SECONDS
             if deadline is not None:
                 pause = min(pause, deadline - time.monotonic())
                 if pause < 0:
@@ -267,6 +287,7 @@ def _rpc_wakes_listeners():
         return None
 
     impl_fake.FakeExchange.deliver_message = deliver_and_wake
+    impl_fake.FakeListener.stop = stop_and_wake
     impl_fake.FakeListener.poll = base.batch_poll_helper(poll)
 
 
@@ -464,19 +485,29 @@ PATCHES = (
         _resources_take_turns,
     ),
     patching.Patch(
-        'futurist._thread.ThreadWorker.MAX_IDLE_FOR',
-        'an idle worker notices that the process exits only when its wait '
-        'for work times out: every command ended with a second of waiting',
-        patching.instance_of(int, float),
-        _idle_workers_exit_soon,
+        'futurist._thread.ThreadWorker.stop',
+        'a stopped worker noticed its stop only when its wait for work '
+        'timed out (MAX_IDLE_FOR), so every idle worker woke each second, '
+        'or the engine took that long to stop: a stopped worker is woken '
+        'with work that does nothing, and idle ones wait %s s'
+        % IDLE_WAKE_SECONDS,
+        patching.used_in(
+            'futurist._thread',
+            'def stop(self) -> None:',
+            'self.should_stop = True',
+            'self.work_queue.get(True, self.MAX_IDLE_FOR)',
+            'work.run()',
+            'worker.stop()',
+        ),
+        _stopped_workers_wake,
     ),
     patching.Patch(
         'futurist._futures.ThreadPoolExecutor._maybe_spin_up',
         "oslo.messaging's executors start a thread at every message until "
-        'they hold 64, though idle ones wait for work; each idle one wakes '
-        'every %s s (above): after one stack of 20 containers, a fifth of '
-        "the engine's CPU went to them. A thread is added only when the "
-        'idle ones cannot take the work queued' % IDLE_WAKE_SECONDS,
+        'they hold 64, though idle ones wait for work; each idle one woke '
+        'every 0.1 s: after one stack of 20 containers, a fifth of the '
+        "engine's CPU went to them. A thread is added only when the idle "
+        'ones cannot take the work queued',
         patching.used_in(
             'futurist._futures',
             'self._maybe_spin_up()',
@@ -490,14 +521,16 @@ PATCHES = (
         'oslo_messaging._drivers.impl_fake.FakeListener.poll',
         "heat-api's calls and the engine's casts to itself go over "
         "oslo.messaging's in-process driver, whose listeners look for a "
-        'message every 50 ms: each call waited 25 ms on average. They are '
-        'woken when a message is delivered',
+        'message every 50 ms: each call waited 25 ms on average, and an '
+        'idle engine woke 60 times a second. They are woken when a message '
+        'is delivered or they are stopped',
         patching.used_in(
             'oslo_messaging._drivers.impl_fake',
             'exchange.poll(target,',
             'time.sleep(pause)',
             'FakeIncomingMessage(ctxt, message, reply_q,',
             'def deliver_message(self, topic, ctxt, message,',
+            'def stop(self):\n        self._stopped.set()',
         ),
         _rpc_wakes_listeners,
     ),
