@@ -15,11 +15,18 @@ import threading
 import time
 import zlib
 
+# What this module changes in Heat's schema, beside Heat's migrations: a
+# database is migrated again when this or Heat's version changes.
+SCHEMA_CHANGES = 'ids never reused; foreign keys indexed'
+
 
 def _schema_stamp():
-    """A number for the installed Heat: its schema is migrated when the
-    database's stamp (sqlite's user_version) differs."""
-    heat = 'openstack-heat %s' % metadata.version('openstack-heat')
+    """A number for the installed Heat and SCHEMA_CHANGES: the schema is
+    migrated when the database's stamp (sqlite's user_version) differs."""
+    heat = 'openstack-heat %s; %s' % (
+        metadata.version('openstack-heat'),
+        SCHEMA_CHANGES,
+    )
     return zlib.crc32(heat.encode()) & 0x7FFFFFFF
 
 
@@ -39,6 +46,7 @@ def _migrate(engine, db_path, state_dir):
         with engine.connect() as conn:
             db = conn.connection.dbapi_connection
             _never_reuse_ids(db)
+            _index_foreign_keys(db)
             # Readers and the writer no longer block each other.
             db.execute('PRAGMA journal_mode = WAL')
             db.execute('PRAGMA user_version = %d' % stamp)
@@ -290,6 +298,44 @@ def _enforce_foreign_keys(dbapi_conn, _record):
     # resource, ...) takes effect only with foreign keys on. Not during
     # migrations, where sqlite's table rebuilds would cascade.
     dbapi_conn.execute('PRAGMA foreign_keys = ON')
+
+
+def _index_foreign_keys(dbapi_conn):
+    """Index the columns of every foreign key, as MySQL's InnoDB does.
+
+    Heat's schema counts on it. Without, sqlite reads a whole child table
+    to check a parent row's delete (a resource's properties, each deleted
+    with its resource, are looked for in every event), and Heat's lookups
+    of a stack's events read them all: with the history of 2,500 deleted
+    stacks (100,000 events, which Heat keeps), 14 ms each, against 0.2.
+    """
+    for (table,) in dbapi_conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' "
+        "AND name NOT LIKE 'sqlite_%'"
+    ).fetchall():
+        keys = {}
+        for key, position, _parent, column, *_ in dbapi_conn.execute(
+            'PRAGMA foreign_key_list(%s)' % table
+        ):
+            keys.setdefault(key, {})[position] = column
+        indexed = [
+            tuple(
+                column
+                for _, _, column in dbapi_conn.execute(
+                    'PRAGMA index_info(%s)' % index
+                )
+            )
+            for _, index, *_ in dbapi_conn.execute(
+                'PRAGMA index_list(%s)' % table
+            ).fetchall()
+        ]
+        for key in keys.values():
+            columns = tuple(key[position] for position in sorted(key))
+            if not any(index[: len(columns)] == columns for index in indexed):
+                dbapi_conn.execute(
+                    'CREATE INDEX heat_docker_%s_%s ON %s (%s)'
+                    % (table, '_'.join(columns), table, ', '.join(columns))
+                )
 
 
 _INTEGER_ID = re.compile(r'^(\s*)id INTEGER NOT NULL,', re.MULTILINE)
