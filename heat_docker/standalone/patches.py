@@ -191,6 +191,20 @@ def _notifications_only_when_sent():
     stack_notification.send = send_when_configured
 
 
+def _new_resources_stored_together():
+    from heat.db import api as db_api
+    from heat.engine import stack
+
+    store = stack.Stack._update_or_store_resources
+
+    @functools.wraps(store)
+    def store_in_one_transaction(self):
+        with db_api.context_manager.writer.using(self.context):
+            return store(self)
+
+    stack.Stack._update_or_store_resources = store_in_one_transaction
+
+
 def _resources_take_turns():
     from heat.engine import worker
 
@@ -466,6 +480,19 @@ PATCHES = (
         'notification driver is configured: it is built when one is',
         patching.parameters('stack'),
         _notifications_only_when_sent,
+    ),
+    patching.Patch(
+        'heat.engine.stack.Stack._update_or_store_resources',
+        "a traversal stored each new resource's row in a transaction of "
+        'its own, one after another before any resource could begin: '
+        '20 transactions and 90 ms at 20 containers. They are stored in '
+        'one',
+        patching.used_in(
+            'heat.engine.stack',
+            'current_resources = self._update_or_store_resources()',
+            'rsrc.store()',
+        ),
+        _new_resources_stored_together,
     ),
     patching.Patch(
         'heat.engine.worker.WorkerService.check_resource',
