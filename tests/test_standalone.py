@@ -40,3 +40,15 @@ def test_every_foreign_key_is_indexed_as_on_mysql(heat):
     assert ('event', 'stack_id') in keys
     assert [key for key in keys if key not in leading] == []
     assert 'USING INDEX' in plan[0][3], plan
+
+
+def test_connections_do_not_yield_the_interpreter_at_checkin(heat):
+    from heat.db import api as db_api
+    from oslo_db.sqlalchemy import engines
+    from sqlalchemy import event
+
+    for engine in (
+        db_api.context_manager.writer.get_engine(),
+        db_api.context_manager.reader.get_engine(),
+    ):
+        assert not event.contains(engine, 'checkin', engines._thread_yield)

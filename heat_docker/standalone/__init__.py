@@ -132,8 +132,13 @@ def _boot(state_dir, plugin_dirs, log_file, debug):
     db_path = os.path.join(state_dir, 'heat.sqlite')
     for option in ('connection', 'slave_connection'):
         conf.set_override(option, 'sqlite:///%s' % db_path, group='database')
-    # Heat's @reader transactions go to the "slave" engine.
-    db_api.context_manager.configure(synchronous_reader=False)
+    # Heat's @reader transactions go to the "slave" engine. oslo.db yields
+    # at every connection's checkin, for eventlet's green threads; among
+    # OS threads that hands the interpreter lock to another thread, and
+    # the yielding one waits to get it back (a create of 20: 4 % slower).
+    db_api.context_manager.configure(
+        synchronous_reader=False, thread_checkin=False
+    )
     conf.set_override('debug', debug)
     if log_file:
         conf.set_override('log_file', log_file)
