@@ -255,7 +255,7 @@ class Engine:
         if self._ready:
             return
         status = self.status()
-        if status and status['settings_digest'] != protocol.settings()[1]:
+        if status and status.get('settings_key') != protocol.settings()[1]:
             if status['idle_timeout'] is None:
                 # "heat-docker serve": a user's foreground engine is used
                 # as it is, never stopped from here.

@@ -77,7 +77,7 @@ def run(argv):
         request = {
             'argv': args,
             'cwd': os.getcwd(),
-            'settings_digest': protocol.settings()[1],
+            'settings_key': protocol.settings()[1],
             'stdin_tty': sys.stdin is not None and sys.stdin.isatty(),
             'stdout_tty': sys.stdout.isatty(),
             'stderr_tty': sys.stderr.isatty(),

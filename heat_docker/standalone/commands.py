@@ -2,7 +2,7 @@
 
 A command connects to :data:`engine_protocol.COMMAND_SOCKET` and sends one
 JSON line: ``argv`` (without ``--state-dir``), ``cwd``, its
-``settings_digest``, ``stdin_tty``, ``stdout_tty``, ``stderr_tty`` and
+``settings_key``, ``stdin_tty``, ``stdout_tty``, ``stderr_tty`` and
 the ``columns`` of the terminal stdout is on (or null). The engine
 answers in JSON lines:
 ``{"local": why}`` when the command must run where it was typed, else
@@ -117,7 +117,7 @@ class Handler(socketserver.StreamRequestHandler):
             return
         replies = _Replies(self.wfile, request)
         engine = self.server.engine
-        why = engine.refuses_commands(request.get('settings_digest'))
+        why = engine.refuses_commands(request.get('settings_key'))
         if why:
             replies.send(local=why)
             return

@@ -163,7 +163,7 @@ class Engine:
         self.heat = heat
         self.api = api
         self.idle_seconds = idle_seconds
-        self.values, self.digest = protocol.settings()
+        self.values, self.settings_key = protocol.settings()
         self.started = time.time()
         self.retiring = False
         self.stopping = threading.Event()
@@ -191,12 +191,12 @@ class Engine:
                 self._in_flight -= 1
                 self._last_request = time.monotonic()
 
-    def refuses_commands(self, settings_digest):
-        """Why a command with ``settings_digest`` must run where it was
+    def refuses_commands(self, settings_key):
+        """Why a command with ``settings_key`` must run where it was
         typed, or None: it runs here if it is this engine's."""
         if self.retiring or self.stopping.is_set():
             return 'the engine is ending'
-        if settings_digest != self.digest:
+        if settings_key != self.settings_key:
             return 'the engine has other settings or code'
         return None
 
@@ -205,7 +205,7 @@ class Engine:
             'pid': os.getpid(),
             'version': protocol.version(),
             'settings': self.values,
-            'settings_digest': self.digest,
+            'settings_key': self.settings_key,
             'state_dir': self.heat.state_dir,
             'started': datetime.datetime.fromtimestamp(
                 self.started, datetime.timezone.utc
