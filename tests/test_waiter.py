@@ -6,10 +6,15 @@ it was killed before answering.
 """
 
 import io
+import os
+import socket
+import threading
 import types
 
 import pytest
 
+from heat_docker import engine_protocol as protocol
+from heat_docker.cli import engine as engine_api
 from heat_docker.cli import waiter
 
 STACK_ID = 'b0d4a2f1-0000-4000-8000-000000000001'
@@ -121,3 +126,46 @@ def test_each_answer_brings_the_events_after_those_shown():
     assert waiting.wait('stacks/web/%s' % STACK_ID, 7) == 'CREATE_COMPLETE'
     assert engine.asked == [(None, 0), (7, 8), (7, 9), (7, 10), (7, 11)]
     assert stderr.getvalue().count('\n') == 5
+
+
+@pytest.fixture
+def engine_cut_off(tmp_path):
+    """An engine's socket whose every answer ends after its headers, as
+    when the engine is killed between them and its body."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(os.path.join(tmp_path, protocol.SOCKET))
+    server.listen()
+    asked = []
+
+    def answer():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                asked.append(conn.recv(65536).split(b' ')[1].decode())
+                conn.sendall(
+                    b'HTTP/1.0 200 OK\r\nContent-Type: application/json'
+                    b'\r\nContent-Length: 40\r\n\r\n{"ended'
+                )
+
+    threading.Thread(target=answer, daemon=True).start()
+    # "interrupted" makes it the engine's own: none is started.
+    yield engine_api.Engine(tmp_path, interrupted=threading.Event()), asked
+    server.close()
+
+
+def test_an_answer_cut_off_by_the_engine_s_death_is_no_answer(engine_cut_off):
+    engine, asked = engine_cut_off
+    # A request that reached heat-api may have been done: not sent again.
+    with pytest.raises(engine_api.EngineError, match='stopped answering'):
+        engine.request('GET', 'stacks')
+    assert engine.status() is None
+    # The last: after it, the next request would start an engine.
+    assert engine.action_state(STACK_ID, 'CREATE', None, None, 1, 0) is None
+    assert [path.split('?')[0] for path in asked] == [
+        protocol.API_PREFIX + '/stacks',
+        protocol.CONTROL_PATH,
+        protocol.CONTROL_PATH + '/action',
+    ]

@@ -58,6 +58,13 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+def _cut_off(exc):
+    """Whether ``exc`` says the engine went while it answered: after it
+    took the request (which may have been done), before the answer's
+    end."""
+    return isinstance(exc, http.client.HTTPException)
+
+
 def _unreachable(exc):
     """Whether ``exc`` says the engine was gone before it took a request.
     (A broken pipe must not escape as such: cliff takes any for its own
@@ -154,7 +161,7 @@ class Engine:
             self.ensure()
             try:
                 return self._send(method, url, body)
-            except OSError as exc:
+            except (OSError, http.client.HTTPException) as exc:
                 # A retired or idle engine may exit between requests; the
                 # request never reached it, so it is sent again to a new one.
                 self._disconnect()
@@ -198,8 +205,8 @@ class Engine:
         """The running engine's status, or None if none answers."""
         try:
             return self._control('GET')
-        except OSError as exc:
-            if _unreachable(exc):
+        except (OSError, http.client.HTTPException) as exc:
+            if _unreachable(exc) or _cut_off(exc):
                 return None
             raise
 
@@ -224,8 +231,8 @@ class Engine:
         )
         try:
             return self._control('GET', 'action?' + query)
-        except OSError as exc:
-            if not _unreachable(exc):
+        except (OSError, http.client.HTTPException) as exc:
+            if not (_unreachable(exc) or _cut_off(exc)):
                 raise
             self._disconnect()
             self._ready = False
