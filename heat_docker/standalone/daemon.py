@@ -38,7 +38,9 @@ from heat_docker.standalone import sqlite
 
 LOOPBACK = '127.0.0.1'
 CHECK_SECONDS = 0.5
-RETIRED_QUIET_SECONDS = 1.5
+# A retired engine exits this long after its last request ends.
+RETIRED_QUIET_SECONDS = 0.5
+RETIRED_CHECK_SECONDS = 0.05
 HEAT_STOP_SECONDS = 15
 DEAD_ENGINE_REASON = 'Engine went down during stack %s'
 
@@ -167,6 +169,8 @@ class Engine:
         self.started = time.time()
         self.retiring = False
         self.stopping = threading.Event()
+        # Set to have the main loop look at once whether it may exit.
+        self.look = threading.Event()
         self._lock = threading.Lock()
         self._in_flight = 0
         self._last_request = time.monotonic()
@@ -233,14 +237,15 @@ class Engine:
                 urllib.parse.parse_qsl(environ.get('QUERY_STRING', ''))
             )
             since, shown = query.get('since'), query.get('shown')
-            ended, status, since, events = sqlite.wait_for_action_end(
-                query['stack'],
-                query['action'],
-                int(since) if since else None,
-                int(query['before']) if query.get('before') else None,
-                min(float(query.get('timeout', 0)), protocol.LONGEST_WAIT),
-                int(shown) if shown else None,
-            )
+            with self.serving():
+                ended, status, since, events = sqlite.wait_for_action_end(
+                    query['stack'],
+                    query['action'],
+                    int(since) if since else None,
+                    int(query['before']) if query.get('before') else None,
+                    min(float(query.get('timeout', 0)), protocol.LONGEST_WAIT),
+                    int(shown) if shown else None,
+                )
             return _json(
                 start_response,
                 '200 OK',
@@ -255,6 +260,7 @@ class Engine:
             return _json(start_response, '200 OK', {'id': sqlite.last_event()})
         if (method, what) == ('POST', 'retire'):
             self.retiring = True
+            self.look.set()
             return _json(start_response, '200 OK', self.status())
         if (method, what) == ('POST', 'orphans'):
             return _json(
@@ -408,6 +414,7 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
 
     def stop_now(signum, frame):
         engine.stopping.set()
+        engine.look.set()
 
     signal.signal(signal.SIGTERM, stop_now)
     signal.signal(signal.SIGINT, stop_now)
@@ -420,12 +427,23 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
     if announce:
         announce(servers[-1].server_address[1] if port is not None else None)
     try:
-        while not engine.stopping.wait(CHECK_SECONDS):
+        while not engine.stopping.is_set():
+            engine.look.wait(
+                RETIRED_CHECK_SECONDS if engine.retiring else CHECK_SECONDS
+            )
+            engine.look.clear()
             if engine.may_exit():
                 break
     finally:
+        # Together: each notices its shutdown within its poll interval.
+        shutting = [
+            threading.Thread(target=server.shutdown) for server in servers
+        ]
+        for thread in shutting:
+            thread.start()
+        for thread in shutting:
+            thread.join()
         for server in servers:
-            server.shutdown()
             server.server_close()
         # Gone with the state directory, if someone removed that: the
         # engine must still stop.
