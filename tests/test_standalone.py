@@ -52,3 +52,36 @@ def test_connections_do_not_yield_the_interpreter_at_checkin(heat):
         db_api.context_manager.reader.get_engine(),
     ):
         assert not event.contains(engine, 'checkin', engines._thread_yield)
+
+
+def test_stacks_deleted_long_ago_are_purged(heat, stacks):
+    import datetime
+    import sqlite3
+
+    from heat_docker.standalone import housekeeping
+
+    template = {'heat_template_version': '2021-04-16', 'resources': {}}
+    deleted = [stacks.create(template) for _ in range(2)]
+    for stack in deleted:
+        assert stacks.delete(stack) == 'DELETE_COMPLETE'
+    old, recent = (stack['stack_identity']['stack_id'] for stack in deleted)
+    long_ago = datetime.datetime.now(datetime.timezone.utc) - (
+        datetime.timedelta(days=housekeeping.KEEP_DELETED_DAYS, hours=1)
+    )
+    db_path = os.path.join(heat.state_dir, 'heat.sqlite')
+
+    def rows(table, stack_id):
+        column = 'id' if table == 'stack' else 'stack_id'
+        query = 'SELECT count(*) FROM %s WHERE %s = ?' % (table, column)
+        with sqlite3.connect(db_path) as db:
+            return db.execute(query, (stack_id,)).fetchone()[0]
+
+    with sqlite3.connect(db_path) as db:
+        db.execute(
+            'UPDATE stack SET deleted_at = ? WHERE id = ?',
+            (long_ago.strftime('%Y-%m-%d %H:%M:%S.%f'), old),
+        )
+    assert rows('event', old) > 0
+    housekeeping.purge_deleted()
+    assert (rows('stack', old), rows('event', old)) == (0, 0)
+    assert (rows('stack', recent), rows('event', recent) > 0) == (1, True)

@@ -34,6 +34,7 @@ from wsgiref import simple_server
 
 from heat_docker import engine_protocol as protocol
 from heat_docker.standalone import commands
+from heat_docker.standalone import housekeeping
 from heat_docker.standalone import sqlite
 
 LOOPBACK = '127.0.0.1'
@@ -42,7 +43,6 @@ CHECK_SECONDS = 0.5
 RETIRED_QUIET_SECONDS = 0.5
 RETIRED_CHECK_SECONDS = 0.05
 HEAT_STOP_SECONDS = 15
-DEAD_ENGINE_REASON = 'Engine went down during stack %s'
 
 
 class EngineRunning(RuntimeError):
@@ -109,54 +109,6 @@ def heat_api(state_dir):
     return heat_config.load_paste_app('heat-api')
 
 
-def fail_dead_actions(context):
-    """Fail what a dead engine left in progress, as Heat's engine does at
-    start for legacy stacks (convergence stacks are left IN_PROGRESS
-    there, for another live engine to take over). This engine holds the
-    state directory alone, so every action in progress is a dead one's.
-    Their resources lose the dead engine's locks, so that a delete or a
-    converging update takes them over at once."""
-    from heat.db import api as db_api
-    from heat.db import models
-    from heat.engine import stack as parser
-    from heat.objects import stack as stack_object
-
-    stacks = stack_object.Stack.get_all(
-        context, filters={'status': parser.Stack.IN_PROGRESS}, show_nested=True
-    )
-    failed = []
-    for stored in stacks:
-        reason = DEAD_ENGINE_REASON % stored.action
-        stack = parser.Stack.load(context, stack=stored)
-        stack.reset_stack_and_resources_in_progress(reason)
-        failed.append(stored.id)
-    with db_api.context_manager.writer.using(context) as session:
-        session.query(models.Resource).filter(
-            models.Resource.status == parser.Stack.IN_PROGRESS
-        ).update(
-            {'status': parser.Stack.FAILED, 'engine_id': None},
-            synchronize_session=False,
-        )
-        session.query(models.Resource).filter(
-            models.Resource.engine_id.isnot(None)
-        ).update({'engine_id': None}, synchronize_session=False)
-        session.query(models.StackLock).delete(synchronize_session=False)
-    return failed
-
-
-def actions_in_progress(context):
-    """Names of the top-level stacks with an action in progress."""
-    from heat.objects import stack as stack_object
-
-    return sorted(
-        s.name
-        for s in stack_object.Stack.get_all(
-            context, filters={'status': 'IN_PROGRESS'}, show_nested=True
-        )
-        if s.owner_id is None
-    )
-
-
 class Engine:
     """The WSGI application served: heat-api, behind the control API, and
     the bookkeeping of requests that decides when the engine may exit."""
@@ -221,7 +173,9 @@ class Engine:
                 else self.idle_seconds
             ),
             'retiring': self.retiring,
-            'actions_in_progress': actions_in_progress(self.heat.context),
+            'actions_in_progress': housekeeping.actions_in_progress(
+                self.heat.context
+            ),
             'write_transactions': sqlite.write_transactions,
         }
 
@@ -307,7 +261,7 @@ class Engine:
             RETIRED_QUIET_SECONDS if self.retiring else self.idle_seconds
         ):
             return False
-        return not actions_in_progress(self.heat.context)
+        return not housekeeping.actions_in_progress(self.heat.context)
 
 
 def _body(environ):
@@ -396,11 +350,14 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
     from oslo_log import log as logging
 
     log = logging.getLogger(__name__)
-    failed = fail_dead_actions(heat.context)
+    failed = housekeeping.fail_dead_actions(heat.context)
     if failed:
         log.warning(
             'Failed %d stacks a dead engine left in progress', len(failed)
         )
+    threading.Thread(
+        target=housekeeping.purge_deleted, name='purge-deleted', daemon=True
+    ).start()
     engine = Engine(
         heat,
         heat_api(state_dir),
