@@ -9,16 +9,27 @@ were typed): this module and that one import the standard library only,
 so such a command costs little more than Python's start.
 """
 
+import contextlib
+import os
 import sys
 
 from heat_docker.cli import in_engine
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    status = in_engine.run(argv)
-    if status is not None:
-        return status
-    from heat_docker.cli import app
+    """The command's exit status. Run as the program (no ``argv``), a
+    command the engine ran exits as soon as its output is flushed, without
+    the interpreter's teardown (a warm "stack list" took 82 ms instead of
+    85 to 88 here)."""
+    args = sys.argv[1:] if argv is None else argv
+    status = in_engine.run(args)
+    if status is None:
+        from heat_docker.cli import app
 
-    return app.main(argv)
+        return app.main(args)
+    if argv is None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError):  # a reader that went
+                stream.flush()
+        os._exit(status)
+    return status
