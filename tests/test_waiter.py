@@ -128,10 +128,23 @@ def test_each_answer_brings_the_events_after_those_shown():
     assert stderr.getvalue().count('\n') == 5
 
 
-@pytest.fixture
-def engine_cut_off(tmp_path):
-    """An engine's socket whose every answer ends after its headers, as
-    when the engine is killed between them and its body."""
+# What an engine killed mid-answer has sent: its headers, or (wsgiref
+# writes them apart) only its status line, Date and Server.
+CUT_OFF_ANSWERS = {
+    'in the body': (
+        b'HTTP/1.0 200 OK\r\nContent-Type: application/json'
+        b'\r\nContent-Length: 40\r\n\r\n{"ended'
+    ),
+    'in the headers': (
+        b'HTTP/1.0 200 OK\r\nDate: Sat, 28 Nov 2026 11:00:00 GMT\r\n'
+        b'Server: WSGIServer/0.2 CPython/3.11.7\r\n'
+    ),
+}
+
+
+@pytest.fixture(params=sorted(CUT_OFF_ANSWERS))
+def engine_cut_off(request, tmp_path):
+    """An engine's socket whose every answer is cut off."""
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(os.path.join(tmp_path, protocol.SOCKET))
     server.listen()
@@ -145,10 +158,7 @@ def engine_cut_off(tmp_path):
                 return
             with conn:
                 asked.append(conn.recv(65536).split(b' ')[1].decode())
-                conn.sendall(
-                    b'HTTP/1.0 200 OK\r\nContent-Type: application/json'
-                    b'\r\nContent-Length: 40\r\n\r\n{"ended'
-                )
+                conn.sendall(CUT_OFF_ANSWERS[request.param])
 
     threading.Thread(target=answer, daemon=True).start()
     # "interrupted" makes it the engine's own: none is started.

@@ -142,7 +142,13 @@ class Engine:
         try:
             self._connection.request(method, path, data, headers)
             response = self._connection.getresponse()
-            return response.status, response.headers, response.read()
+            data = response.read()
+            # The engine's every answer says its length (wsgiref adds it).
+            # One without was cut off in its headers: wsgiref writes the
+            # status line, Date and Server apart from the rest.
+            if response.getheader('Content-Length') is None:
+                raise http.client.IncompleteRead(data)
+            return response.status, response.headers, data
         except BaseException:
             self._connection.close()
             self._connection = None
