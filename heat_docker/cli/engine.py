@@ -58,11 +58,11 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
-def _cut_off(exc):
-    """Whether ``exc`` says the engine went while it answered: after it
-    took the request (which may have been done), before the answer's
-    end."""
-    return isinstance(exc, http.client.HTTPException)
+def _gone(exc):
+    """Whether ``exc`` says no engine answered: it was gone before it took
+    the request, or went while it answered (http.client's exceptions for
+    an answer cut off)."""
+    return _unreachable(exc) or isinstance(exc, http.client.HTTPException)
 
 
 def _unreachable(exc):
@@ -212,7 +212,7 @@ class Engine:
         try:
             return self._control('GET')
         except (OSError, http.client.HTTPException) as exc:
-            if _unreachable(exc) or _cut_off(exc):
+            if _gone(exc):
                 return None
             raise
 
@@ -238,7 +238,7 @@ class Engine:
         try:
             return self._control('GET', 'action?' + query)
         except (OSError, http.client.HTTPException) as exc:
-            if not (_unreachable(exc) or _cut_off(exc)):
+            if not _gone(exc):
                 raise
             self._disconnect()
             self._ready = False

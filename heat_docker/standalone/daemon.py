@@ -41,7 +41,6 @@ LOOPBACK = '127.0.0.1'
 CHECK_SECONDS = 0.5
 # A retired engine exits this long after its last request ends.
 RETIRED_QUIET_SECONDS = 0.5
-RETIRED_CHECK_SECONDS = 0.05
 HEAT_STOP_SECONDS = 15
 
 
@@ -249,6 +248,17 @@ class Engine:
                 rows.append([endpoint, *orphan])
         return {'columns': ['Endpoint', *orphans.COLUMNS], 'rows': rows}
 
+    def next_look(self):
+        """Seconds until :meth:`may_exit` may answer otherwise: the rest of
+        a retired engine's quiet spell, else CHECK_SECONDS."""
+        with self._lock:
+            if not self.retiring or self._in_flight:
+                return CHECK_SECONDS
+            quiet_left = RETIRED_QUIET_SECONDS - (
+                time.monotonic() - self._last_request
+            )
+        return quiet_left if quiet_left > 0 else CHECK_SECONDS
+
     def may_exit(self):
         """Whether nothing is in flight and it is time: retired, or idle."""
         with self._lock:
@@ -384,13 +394,9 @@ def run(state_dir, port=None, debug=False, announce=None, idle=True):
     if announce:
         announce(servers[-1].server_address[1] if port is not None else None)
     try:
-        while not engine.stopping.is_set():
-            engine.look.wait(
-                RETIRED_CHECK_SECONDS if engine.retiring else CHECK_SECONDS
-            )
+        while not engine.stopping.is_set() and not engine.may_exit():
+            engine.look.wait(engine.next_look())
             engine.look.clear()
-            if engine.may_exit():
-                break
     finally:
         # Together: each notices its shutdown within its poll interval.
         shutting = [
