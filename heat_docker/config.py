@@ -89,7 +89,9 @@ POLICY_OPTS = [
         'systempaths=unconfined may lift what the defaults forbid), masked '
         'and read-only paths (they replace the defaults that hide /proc '
         'and /sys), a negative OOM score adjustment or OOM kill disabled '
-        "(the host's kernel kills others first), and a cgroup parent.",
+        "(the host's kernel kills others first), a cgroup parent, and "
+        'ulimits that raise scheduling priority: rtprio (real-time '
+        'scheduling, which can starve the host) and nice above 20.',
     ),
     cfg.ListOpt(
         'allowed_capabilities',

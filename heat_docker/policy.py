@@ -169,6 +169,31 @@ def _field_refusals(field, value, opts):
         )
 
 
+def _priority_ulimit(limits):
+    """What a ulimit raises of its processes' scheduling priority, or
+    None. ``rtprio`` lets them take a real-time policy without any
+    capability (and on kernels without real-time group scheduling, such as
+    Debian's, only the host-wide throttle then bounds their share of the
+    CPUs); ``nice`` above 20 lets them go below nice 0. A negative value is
+    no limit."""
+    for limit in limits or ():
+        if not isinstance(limit, dict):
+            continue  # refused by validation, naming its property
+        name = str(limit.get('Name')).lower()
+        values = [
+            value
+            for value in (limit.get('Soft'), limit.get('Hard'))
+            if isinstance(value, int)
+        ]
+        unlimited = any(value < 0 for value in values)
+        most = max(values, default=0)
+        if name == 'rtprio' and (unlimited or most > 0):
+            return 'real-time scheduling (ulimit rtprio)'
+        if name == 'nice' and (unlimited or most > 20):
+            return 'a nice value below 0 (ulimit nice above 20)'
+    return None
+
+
 # HostConfig fields that reach past the container's confinement, under
 # allow_privileged: what a value asks for, or None for a harmless one.
 UNCONFINING_FIELDS = {
@@ -182,6 +207,7 @@ UNCONFINING_FIELDS = {
     'CgroupParent': lambda parent: (
         'cgroup parent %s' % parent if parent else None
     ),
+    'Ulimits': _priority_ulimit,
 }
 
 

@@ -204,6 +204,31 @@ RULES = [
         'no limit on processes',
         'max_pids = 0',
     ),
+    # Real-time scheduling with no capability: it can starve the host's
+    # other processes, other tenants' included.
+    (
+        {
+            'ulimits': [
+                {'name': 'nofile', 'soft': 1024},
+                {'name': 'rtprio', 'soft': 1},
+            ]
+        },
+        'ulimits',
+        'real-time scheduling (ulimit rtprio)',
+        'allow_privileged = true',
+    ),
+    (
+        {'api_host_config': {'Ulimits': [{'Name': 'rtprio', 'Soft': -1}]}},
+        'api_host_config',
+        'real-time scheduling (ulimit rtprio)',
+        'allow_privileged = true',
+    ),
+    (
+        {'ulimits': [{'name': 'nice', 'soft': 20, 'hard': 40}]},
+        'ulimits',
+        'a nice value below 0 (ulimit nice above 20)',
+        'allow_privileged = true',
+    ),
 ]
 
 
@@ -299,6 +324,11 @@ def test_harmless_values_of_guarded_fields_pass():
                 ],
                 'port_bindings': {82: '30002-30003'},
                 'oom_score_adj': 500,
+                'ulimits': [
+                    {'name': 'rtprio', 'soft': 0},
+                    {'name': 'nice', 'soft': 20},
+                    {'name': 'nofile', 'soft': 1024, 'hard': -1},
+                ],
                 'security_opt': [
                     'no-new-privileges',
                     'apparmor=docker-default',
