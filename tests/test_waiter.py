@@ -172,10 +172,16 @@ def test_an_answer_cut_off_by_the_engine_s_death_is_no_answer(engine_cut_off):
     with pytest.raises(engine_api.EngineError, match='stopped answering'):
         engine.request('GET', 'stacks')
     assert engine.status() is None
+    with pytest.raises(engine_api.EngineGone, match='stopped answering'):
+        engine.last_event()
+    with pytest.raises(engine_api.EngineGone, match='stopped answering'):
+        engine.control('retire')
     # The last: after it, the next request would start an engine.
     assert engine.action_state(STACK_ID, 'CREATE', None, None, 1, 0) is None
     assert [path.split('?')[0] for path in asked] == [
         protocol.API_PREFIX + '/stacks',
         protocol.CONTROL_PATH,
+        protocol.CONTROL_PATH + '/last-event',
+        protocol.CONTROL_PATH + '/retire',
         protocol.CONTROL_PATH + '/action',
     ]

@@ -1,6 +1,7 @@
 """``heat-docker engine start|stop|status``, ``serve`` and ``stack
 orphans``: the commands about the engine itself."""
 
+import contextlib
 import os
 
 from heat_docker.cli import engine as engine_api
@@ -61,12 +62,16 @@ class EngineStop(Command):
                 'No engine runs for %s.\n' % engine.state_dir
             )
             return
-        status = engine.control('retire', any_engine=True)
-        if status['actions_in_progress']:
-            self.app.stderr.write(
-                'The engine (pid %d) stops once %s have ended.\n'
-                % (status['pid'], engine_api.actions_in_progress(status))
-            )
+        try:
+            status = engine.control('retire', any_engine=True)
+        except engine_api.EngineGone:
+            pass  # its idle time ran out meanwhile
+        else:
+            if status['actions_in_progress']:
+                self.app.stderr.write(
+                    'The engine (pid %d) stops once %s have ended.\n'
+                    % (status['pid'], engine_api.actions_in_progress(status))
+                )
         engine.wait_exit(status['pid'])
         self.app.stderr.write(
             'Stopped the engine of %s (pid %d).\n'
@@ -101,7 +106,8 @@ class Serve(Command):
         engine = self.app.engine
         status = engine.status()
         if status is not None:
-            engine.control('retire', any_engine=True)
+            with contextlib.suppress(engine_api.EngineGone):
+                engine.control('retire', any_engine=True)
             engine.wait_exit(status['pid'])
         state_dir = engine.state_dir
 
