@@ -156,6 +156,31 @@ def test_engine_status_and_stop(tmp_path, docker_host):
     failed(run(state, 'engine', 'status', docker_host=docker_host))
 
 
+def test_the_engine_imports_nothing_of_the_user_s_directory(
+    tmp_path, docker_host
+):
+    project = tmp_path / 'project'
+    project.mkdir()
+    for module in ('docker', 'yaml', 'heat'):
+        (project / ('%s.py' % module)).write_text(
+            'raise ImportError("%s.py of the working directory")\n' % module
+        )
+    state = tmp_path / 'state'
+    argv, env = command(state, 'engine', 'start', docker_host=docker_host)
+    started = subprocess.run(
+        argv,
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    succeeded(started)
+    pid = _engine_pid(state)
+    assert os.readlink('/proc/%d/cwd' % pid) == '/'
+    succeeded(run(state, 'engine', 'stop', docker_host=docker_host))
+
+
 def test_an_idle_engine_exits(tmp_path, docker_host):
     state = tmp_path / 'state'
     listed = _status(

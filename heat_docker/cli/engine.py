@@ -34,6 +34,10 @@ class EngineError(Exception):
     """The engine could not be reached or started; the message says why."""
 
 
+class EngineGone(EngineError):
+    """No engine answered, or the one that did went while it answered."""
+
+
 class ApiError(Exception):
     """heat-api refused a request; the message is Heat's."""
 
@@ -200,9 +204,19 @@ class Engine:
 
     # The engine's life.
 
-    def _control(self, method, what=''):
+    def _control(self, method, what='', body=None):
+        """The engine's answer to a control request; EngineGone if none
+        answered it."""
         path = '%s/%s' % (protocol.CONTROL_PATH, what)
-        status, _headers, data = self._send(method, path.rstrip('/'))
+        try:
+            status, _headers, data = self._send(method, path.rstrip('/'), body)
+        except (OSError, http.client.HTTPException) as exc:
+            if not _gone(exc):
+                raise
+            raise EngineGone(
+                'The engine of %s stopped answering: %r'
+                % (self.state_dir, exc)
+            ) from None
         if status >= 400:
             raise _control_error(status, data)
         return json.loads(data)
@@ -211,10 +225,8 @@ class Engine:
         """The running engine's status, or None if none answers."""
         try:
             return self._control('GET')
-        except (OSError, http.client.HTTPException) as exc:
-            if _gone(exc):
-                return None
-            raise
+        except EngineGone:
+            return None
 
     def action_state(self, stack_id, action, since, before, timeout, shown):
         """How the stack's ``action`` stands, answered at its end or after
@@ -237,10 +249,7 @@ class Engine:
         )
         try:
             return self._control('GET', 'action?' + query)
-        except (OSError, http.client.HTTPException) as exc:
-            if not _gone(exc):
-                raise
-            self._disconnect()
+        except EngineGone:
             self._ready = False
             return None
 
@@ -255,12 +264,7 @@ class Engine:
         replaced, for it), or with ``any_engine`` to whichever runs."""
         if not any_engine or self.status() is None:
             self.ensure()
-        status, _headers, data = self._send(
-            'POST', '%s/%s' % (protocol.CONTROL_PATH, what), body
-        )
-        if status >= 400:
-            raise _control_error(status, data)
-        return json.loads(data)
+        return self._control('POST', what, body)
 
     def ensure(self):
         """An engine of this command's version and settings answers, or
@@ -363,6 +367,11 @@ class Engine:
     def _spawn(self, log_path):
         with open(log_path, 'ab') as log:
             offset = log.tell()
+            # Run from "/", as daemons are: "python -m" puts its working
+            # directory first on sys.path, and the user's (a docker.py in
+            # it) would be imported instead of the engine's modules; and
+            # stevedore's entry point cache, keyed on the mtimes of the
+            # path, would be rebuilt whenever that directory changed.
             process = subprocess.Popen(
                 [
                     sys.executable,
@@ -371,6 +380,7 @@ class Engine:
                     '--state-dir',
                     self.state_dir,
                 ],
+                cwd='/',
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,
