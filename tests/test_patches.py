@@ -317,3 +317,18 @@ def test_a_notification_is_built_only_when_a_driver_sends_it(
     assert built == [stack]
     [(_context, message, _priority, _retry)] = _impl_test.NOTIFICATIONS
     assert message['event_type'] == 'orchestration.stack.create.end'
+
+
+def test_resource_modules_for_openstack_services_are_left_unloaded(heat):
+    import sys
+
+    from heat.common import exception
+    from heat.engine import resources
+
+    for module in patches.UNLOADED_MODULES:
+        assert module not in sys.modules
+    env = resources.global_env()
+    with pytest.raises(exception.EntityNotFound):
+        env.get_class('OS::Neutron::VPNService')
+    # The other modules of the package are loaded as ever.
+    assert env.get_class('OS::Neutron::Net').__name__ == 'Net'

@@ -411,6 +411,29 @@ def _previews_see_the_resources_kept():
     update.StackUpdate.preview = preview_with_the_resources_kept
 
 
+# Heat's resource modules that are not loaded: a module's types are
+# unusable without the OpenStack service they drive, and these imports
+# cost the engine's start most.
+UNLOADED_MODULES = {
+    # Neutron's API definitions (neutron_lib, os_ken): 0.25 s of a 2.7 s
+    # start here, for Neutron's VPN types alone.
+    'heat.engine.resources.openstack.neutron.vpnservice',
+}
+
+
+def _unusable_modules_unloaded():
+    from heat.common import plugin_loader
+
+    load = plugin_loader._import_module
+
+    def load_if_usable(importer, module_name, package):
+        if module_name in UNLOADED_MODULES:
+            return None  # as for a module not found: not yielded
+        return load(importer, module_name, package)
+
+    plugin_loader._import_module = load_if_usable
+
+
 def _pooled_sqlite_connections():
     from heat.db import api as db_api
 
@@ -611,5 +634,16 @@ PATCHES = (
         "write-ahead log; connections are pooled with oslo.db's listeners",
         patching.has_attributes('_creator', '_dialect', 'dispatch'),
         _pooled_sqlite_connections,
+    ),
+    patching.Patch(
+        'heat.common.plugin_loader._import_module',
+        'Heat loads every resource module it has; those in '
+        'UNLOADED_MODULES, for OpenStack services, are left out',
+        patching.used_in(
+            'heat.common.plugin_loader',
+            'module = _import_module(importer, module_name, package)',
+            'if module is not None:',
+        ),
+        _unusable_modules_unloaded,
     ),
 )
