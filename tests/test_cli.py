@@ -81,10 +81,10 @@ def command(state_dir, *args, docker_host=None):
     return [HEAT_DOCKER, '--state-dir', str(state_dir), *args], env
 
 
-def run(state_dir, *args, docker_host=None):
+def run(state_dir, *args, docker_host=None, cwd=None):
     argv, env = command(state_dir, *args, docker_host=docker_host)
     return subprocess.run(
-        argv, capture_output=True, text=True, env=env, timeout=TIMEOUT
+        argv, capture_output=True, text=True, env=env, timeout=TIMEOUT, cwd=cwd
     )
 
 
@@ -310,19 +310,12 @@ def test_files_are_read_where_the_command_runs(
     (tmp_path / 'env.yaml').write_text('resource_registry: {}\n')
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
-    argv, env = command(
+    created = run(
         tmp_path,
         *('stack', 'create', stack_name, '--wait'),
         *('-t', '../templates/app.yaml', '-e', '../env.yaml'),
         *('--parameter-file', 'greeting=greeting.txt'),
         docker_host=docker_host,
-    )
-    created = subprocess.run(
-        argv,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=TIMEOUT,
         cwd=elsewhere,
     )
     assert 'CREATE_COMPLETE' in succeeded(created)

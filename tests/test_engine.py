@@ -166,16 +166,9 @@ def test_the_engine_imports_nothing_of_the_user_s_directory(
             'raise ImportError("%s.py of the working directory")\n' % module
         )
     state = tmp_path / 'state'
-    argv, env = command(state, 'engine', 'start', docker_host=docker_host)
-    started = subprocess.run(
-        argv,
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
+    succeeded(
+        run(state, 'engine', 'start', docker_host=docker_host, cwd=project)
     )
-    succeeded(started)
     pid = _engine_pid(state)
     assert os.readlink('/proc/%d/cwd' % pid) == '/'
     succeeded(run(state, 'engine', 'stop', docker_host=docker_host))
