@@ -732,7 +732,9 @@ PROPERTIES = {
         MAP,
         'Further HostConfig fields, by Engine API name (e.g. '
         '{"OomKillDisable": true}), for what no property covers. Typed '
-        'properties win over these.',
+        'properties win over these. Within Mounts, LogConfig, Ulimits and '
+        "PortBindings, the keys the operator's policy reads are spelt as "
+        'the Engine API does (the engine reads keys ignoring case).',
         expand=container_api.api_fields(
             'api_host_config',
             container_api.HOST_CONFIG_FIELDS,

@@ -437,13 +437,66 @@ def _host_fields(values):
                 yield name, 'NetworkMode', network
 
 
+# The keys this policy reads within HostConfig fields: {key: the keys it
+# reads within that key's value}; "*" stands for each value of a map, and
+# a list's items are read as its mapping. The engine decodes JSON keys
+# ignoring case (Go's encoding/json, the Kelvin sign and the long s
+# included): {"type": "bind"} is a bind mount to it, but not to a policy
+# that reads "Type". So these keys must be spelt as the Engine API does.
+READ_KEYS = {
+    'Mounts': {
+        'Type': {},
+        'Source': {},
+        'VolumeOptions': {'DriverConfig': {'Name': {}, 'Options': {}}},
+    },
+    'LogConfig': {'Type': {}},
+    'Ulimits': {'Name': {}, 'Soft': {}, 'Hard': {}},
+    'PortBindings': {'*': {'HostPort': {}}},
+}
+
+
+def _misspelt(value, reads, path):
+    """``(path, key, name)`` for each key of ``value`` that the engine
+    reads as ``name`` of ``reads`` but is spelt otherwise."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _misspelt(item, reads, '%s[%d]' % (path, index))
+    elif isinstance(value, dict) and reads:
+        if '*' in reads:
+            for key, item in value.items():
+                yield from _misspelt(item, reads['*'], '%s.%s' % (path, key))
+            return
+        names = {name.casefold(): name for name in reads}
+        for key, item in value.items():
+            name = names.get(str(key).casefold())
+            if name is None:
+                continue
+            if key != name:
+                yield path, key, name
+            else:
+                yield from _misspelt(item, reads[name], path + '.' + name)
+
+
 def refusals(values, opts):
-    """``[(property, message)]`` for what ``opts`` does not allow."""
-    return [
-        (name, refusal(what, option))
-        for name, field, value in _host_fields(values)
-        for what, option in _field_refusals(field, value, opts)
-    ]
+    """``[(property, message)]`` for what ``opts`` does not allow, and for
+    keys spelt otherwise than the policy reads them."""
+    found = []
+    for name, field, value in _host_fields(values):
+        misspelt = next(_misspelt(value, READ_KEYS.get(field), field), None)
+        if misspelt:
+            found.append(
+                (
+                    name,
+                    '%s: the Engine API spells %r as %r'
+                    % (misspelt[0], misspelt[1], misspelt[2]),
+                )
+            )
+            continue
+        found.extend(
+            (name, refusal(what, option))
+            for what, option in _field_refusals(field, value, opts)
+        )
+    return found
 
 
 # HostConfig fields that join another container's namespace as

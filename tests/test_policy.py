@@ -243,6 +243,70 @@ def test_each_rule_names_the_property_and_the_option(
     assert message.endswith(' in heat.conf')
 
 
+# The engine reads JSON keys ignoring case: each of these is what the
+# policy refuses, spelt so that a policy reading Docker's own spelling
+# alone would let it through.
+MISSPELT = [
+    (
+        # Docker's own spelling first, for validation; the engine takes the
+        # last of the keys it reads alike: a bind mount of its host's /.
+        {
+            'Mounts': [
+                {
+                    'Type': 'volume',
+                    'Target': '/h',
+                    'type': 'bind',
+                    'source': '/',
+                }
+            ]
+        },
+        "Mounts[0]: the Engine API spells 'type' as 'Type'",
+    ),
+    (
+        {
+            'Mounts': [
+                {
+                    'Type': 'volume',
+                    'Target': '/v',
+                    'VolumeOptions': {
+                        'DriverConfig': {
+                            'name': 'local',
+                            'Options': {'type': 'ext4', 'device': '/dev/vda'},
+                        }
+                    },
+                }
+            ]
+        },
+        "Mounts[0].VolumeOptions.DriverConfig: the Engine API spells 'name' "
+        "as 'Name'",
+    ),
+    (
+        {'LogConfig': {'TYPE': 'syslog'}},
+        "LogConfig: the Engine API spells 'TYPE' as 'Type'",
+    ),
+    (
+        {'Ulimits': [{'Name': 'rtprio', 'ſoft': 99, 'Hard': 0}]},
+        "Ulimits[0]: the Engine API spells 'ſoft' as 'Soft'",
+    ),
+    (
+        {'PortBindings': {'22/tcp': [{'hostPort': '22'}]}},
+        "PortBindings.22/tcp[0]: the Engine API spells 'hostPort' as "
+        "'HostPort'",
+    ),
+]
+
+
+@pytest.mark.parametrize('host_config, message', MISSPELT)
+def test_keys_the_policy_reads_must_be_spelt_as_the_engine_api_does(
+    host_config, message
+):
+    values = {'api_host_config': host_config}
+    for policy_opts in (opts(), opts(**config.PERMISSIVE)):
+        assert policy.refusals(values, policy_opts) == [
+            ('api_host_config', message)
+        ]
+
+
 def test_capped_limits_stand_for_the_limits_a_template_leaves_out():
     capping = opts(max_pids=100, max_memory_mb=64)
     assert policy.with_capped_limits({}, capping) == {
@@ -420,6 +484,18 @@ def test_each_rule_refuses_at_validate_through_heat(
         error
     )
     assert '[docker] %s' % option in error
+    assert api.containers(all=True) == before
+
+
+def test_a_misspelt_key_is_refused_at_validate_through_heat(
+    stacks, api, one_endpoint_only
+):
+    host_config, message = MISSPELT[0]
+    before = api.containers(all=True)
+    error = stacks.validation_error(
+        container_template({'api_host_config': host_config})
+    )
+    assert 'resources.c.properties.api_host_config: %s' % message in error
     assert api.containers(all=True) == before
 
 
