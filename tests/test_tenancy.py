@@ -686,10 +686,13 @@ def test_a_refused_tag_is_not_taken_by_a_rollback(stacks, api, confined):
         _refused_to_move(stack, 'i', IMAGE)
         # A failed build, then the rollback to the refused resource: it is
         # refused again, and takes no tag back.
-        updated = other.update(
-            stack, template, {'step': 'false'}, disable_rollback=False
+        # The update's failure is seen before its rollback begins: wait for
+        # that to end.
+        updated = other.rolled_back(
+            other.update(
+                stack, template, {'step': 'false'}, disable_rollback=False
+            )
         )
-        assert updated['stack_action'] == 'ROLLBACK'
         _refused_to_move(updated, 'i', IMAGE)
         assert api.inspect_image(IMAGE)['Id'] == base
         assert other.delete(updated) == 'DELETE_COMPLETE'
