@@ -9,7 +9,7 @@ from docker import errors as docker_errors
 import pytest
 
 from heat_docker import config
-from heat_docker import policy
+from heat_docker import tenancy
 
 PROJECT_LABEL = 'org.openstack.heat.project-id'
 OPTION = '[docker] allow_cross_project_references = true in heat.conf'
@@ -17,7 +17,7 @@ OPTION = '[docker] allow_cross_project_references = true in heat.conf'
 
 def test_every_field_that_names_a_container_is_a_reference():
     assert sorted(
-        policy.container_references(
+        tenancy.container_references(
             {
                 'volumes_from': ['data:ro', 'logs'],
                 'links': {'db': 'database'},
@@ -46,7 +46,7 @@ def test_every_field_that_names_a_container_is_a_reference():
         ]
     )
     assert (
-        policy.container_references(
+        tenancy.container_references(
             {'network_mode': 'bridge', 'ipc_mode': 'shareable'}
         )
         == []

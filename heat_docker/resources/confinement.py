@@ -17,7 +17,7 @@ from heat.common.i18n import _
 from heat_docker import config
 from heat_docker import container_api
 from heat_docker import container_spec as cspec
-from heat_docker import policy
+from heat_docker import tenancy
 from heat_docker.resources import docker_resource
 
 
@@ -62,7 +62,7 @@ class Confinement:
         else:
             if self._ours(labels or {}):
                 return
-            message = policy.cross_project_refusal(container)
+            message = tenancy.cross_project_refusal(container)
         if prop is not None:
             raise self._invalid(prop, message)
         raise exception.StackValidationFailed(
@@ -77,7 +77,7 @@ class Confinement:
             and cspec.PROJECT_LABEL in labels
             and not self._ours(labels)
         ):
-            raise self._invalid('image', policy.foreign_image_refusal(image))
+            raise self._invalid('image', tenancy.foreign_image_refusal(image))
 
     def validate_external(self):
         # Heat validates a resource with external_id only through this.
@@ -87,11 +87,11 @@ class Confinement:
     def _check_references(self, client, values, at_create=True):
         if not self._confined():
             return
-        for prop, container in policy.container_references(values):
+        for prop, container in tenancy.container_references(values):
             self._check_owner(client, container, prop, at_create)
-        for prop, volume in policy.volume_references(values):
+        for prop, volume in tenancy.volume_references(values):
             self._check_volume(client, volume, prop, values, at_create)
-        for prop, network in policy.network_references(values):
+        for prop, network in tenancy.network_references(values):
             self._check_network(client, network, prop)
 
     def _on_project_network(self, client, values):
@@ -163,7 +163,7 @@ class Confinement:
         except docker_errors.NotFound:
             return
         if not self._ours(labels):
-            raise self._invalid(prop, policy.foreign_network_refusal(network))
+            raise self._invalid(prop, tenancy.foreign_network_refusal(network))
 
     def _check_volume(self, client, volume, prop, values, at_create):
         """Refuse a named volume of another project, or made outside Heat.
@@ -187,7 +187,7 @@ class Confinement:
                 )
             return
         if not self._ours(labels):
-            raise self._invalid(prop, policy.foreign_volume_refusal(volume))
+            raise self._invalid(prop, tenancy.foreign_volume_refusal(volume))
 
     def _project_labels(self):
         return {

@@ -16,7 +16,7 @@ from heat_docker import container_spec as cspec
 from heat_docker import dockerfile
 from heat_docker import image_policy
 from heat_docker import image_spec as ispec
-from heat_docker import policy
+from heat_docker import tenancy
 from heat_docker.resources import base
 from heat_docker.resources import docker_resource
 
@@ -121,7 +121,7 @@ class DockerImage(docker_resource.DockerResource):
             labels = client.inspect_image(image)['Config'].get('Labels')
             project = (labels or {}).get(cspec.PROJECT_LABEL)
             if project is not None and project != self.stack.tenant_id:
-                raise self._invalid(prop, policy.foreign_image_refusal(image))
+                raise self._invalid(prop, tenancy.foreign_image_refusal(image))
 
     def _check_tags_held(self, client, values, image_id, moved):
         """Refuse to move a tag (``moved``: tag -> the image that holds it,
@@ -148,7 +148,7 @@ class DockerImage(docker_resource.DockerResource):
                 ours = self._ours(info['Config'].get('Labels'))
             if not ours:
                 raise self._invalid(
-                    prop, policy.unowned_image_tag_refusal(tag)
+                    prop, tenancy.unowned_image_tag_refusal(tag)
                 )
             if held_by is None or (
                 held_by == replaced and tag in replaced_tags
@@ -156,7 +156,7 @@ class DockerImage(docker_resource.DockerResource):
                 continue
             labels = client.inspect_image(held_by)['Config'].get('Labels')
             if not self._ours(labels):
-                raise self._invalid(prop, policy.foreign_tag_refusal(tag))
+                raise self._invalid(prop, tenancy.foreign_tag_refusal(tag))
 
     def _replaced_tags(self):
         """The image this resource replaces, and the tags it made."""

@@ -3,6 +3,7 @@
 from heat.engine import support
 
 from heat_docker import policy
+from heat_docker import tenancy
 from heat_docker import volume_spec as vspec
 from heat_docker.resources import base
 from heat_docker.resources import shared_object
@@ -40,7 +41,7 @@ class DockerVolume(shared_object.SharedObject):
         with self.client_plugin().ignore_not_found:
             if not self._ours(client.inspect_volume(name).get('Labels')):
                 raise self._invalid(
-                    'name', policy.foreign_name_refusal('volume', name)
+                    'name', tenancy.foreign_name_refusal('volume', name)
                 )
 
     def _create(self, client, values, name):
