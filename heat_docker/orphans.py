@@ -43,7 +43,12 @@ def find(context, client):
 
     resources_of = {}  # stack id -> {name: resource row}, None if gone
     found = []
+    # Images that a container runs stay: Docker would refuse their removal,
+    # and the container (a snapshot restored, say) needs them.
+    in_use = {c.get('ImageID') for c in client.containers(all=True)}
     for kind, object_id, name, labels in _heat_labelled(client):
+        if _held(context, object_id) or object_id in in_use:
+            continue
         stack_id = labels.get(cspec.STACK_ID_LABEL) or ''
         if stack_id not in resources_of:
             stack = stack_id and stack_objects.Stack.get_by_id(
@@ -76,6 +81,21 @@ def find(context, client):
             )
         )
     return found
+
+
+def _held(context, object_id):
+    """Whether a live stack's resource has the object as its own: an
+    adopted stack's objects keep the labels of the stack they were
+    abandoned from."""
+    from heat.db import api as db_api
+    from heat.objects import stack as stack_objects
+
+    return any(
+        stack_objects.Stack.get_by_id(context, row.stack_id)
+        for row in db_api.resource_get_all_by_physical_resource_id(
+            context, object_id
+        )
+    )
 
 
 def _recorded(labels, resources):

@@ -130,3 +130,41 @@ def test_orphans_are_listed_and_removed(tmp_path, api, docker_host):
     assert live in remaining and other_heat in remaining
     api.remove_container(other_heat, force=True)
     delete_stack(state, name, docker_host)
+
+
+def test_an_adopted_stack_s_container_is_no_orphan(tmp_path, api, docker_host):
+    """Adopted objects keep the labels of the stack they were abandoned
+    from, whose id is gone: the resource that holds them decides."""
+    template = tmp_path / 'live.yaml'
+    template.write_text(TEMPLATE)
+    abandoned = 'abandoned-%s' % uuid.uuid4().hex[:8]
+    adopted = 'adopted-%s' % uuid.uuid4().hex[:8]
+    state = tmp_path / 'state'
+    data = tmp_path / 'abandoned.json'
+    for command in (
+        ('create', abandoned, '-t', str(template), '--wait'),
+        ('abandon', abandoned, '--output-file', str(data)),
+        ('adopt', adopted, '--adopt-file', str(data), '--wait'),
+    ):
+        succeeded(run(state, 'stack', *command, docker_host=docker_host))
+    [container] = json.loads(data.read_text())['resources'].values()
+    held = container['resource_id']
+
+    listed = json.loads(
+        succeeded(
+            run(
+                state,
+                'stack',
+                'orphans',
+                '-f',
+                'json',
+                docker_host=docker_host,
+            )
+        )
+    )
+    assert held not in {row['ID'] for row in listed}
+    succeeded(
+        run(state, 'stack', 'orphans', '--remove', docker_host=docker_host)
+    )
+    assert api.inspect_container(held)['State']['Running']
+    delete_stack(state, adopted, docker_host)
