@@ -310,11 +310,24 @@ def test_files_are_read_where_the_command_runs(
     (tmp_path / 'env.yaml').write_text('resource_registry: {}\n')
     elsewhere = tmp_path / 'elsewhere'
     elsewhere.mkdir()
+    files = (
+        *('-t', '../templates/app.yaml', '-e', '../env.yaml'),
+        *('--parameter-file', 'greeting=greeting.txt'),
+    )
+    # A first command runs where it is typed while the engine starts.
+    succeeded(run(tmp_path, 'engine', 'start', docker_host=docker_host))
+    previewed = run(
+        tmp_path,
+        *('stack', 'create', stack_name, '--dry-run', '-f', 'json'),
+        *files,
+        docker_host=docker_host,
+        cwd=elsewhere,
+    )
+    assert json.loads(succeeded(previewed))['stack_name'] == stack_name
     created = run(
         tmp_path,
         *('stack', 'create', stack_name, '--wait'),
-        *('-t', '../templates/app.yaml', '-e', '../env.yaml'),
-        *('--parameter-file', 'greeting=greeting.txt'),
+        *files,
         docker_host=docker_host,
         cwd=elsewhere,
     )

@@ -22,10 +22,23 @@ from heat_docker.cli.common import stack_path
 from heat_docker.cli.waiter import Waiter
 
 
+def _in_the_commands_directory(app, parsed_args):
+    """The template and environment files of ``parsed_args`` with
+    absolute paths (parameter files are relative to the template): the
+    command runs in the engine, whose working directory is not the
+    command's."""
+    parsed_args.template = stack_input.resolved(parsed_args.template, app.cwd)
+    parsed_args.environment = [
+        stack_input.resolved(path, app.cwd)
+        for path in parsed_args.environment or ()
+    ]
+
+
 def _stack_fields(app, parsed_args, hook, existing=False):
     """The request body heatclient's create and update send, with the
     ``hook`` (pre-create, pre-update) set on the resources named; the
-    engine reads the files (see :mod:`heat_docker.stack_input`)."""
+    engine reads the files (see :mod:`heat_docker.stack_input`), named by
+    :func:`_in_the_commands_directory`."""
     if parsed_args.files_container:
         raise CommandFailed(
             '--files-container needs Swift; heat-docker has no Swift.'
@@ -33,11 +46,8 @@ def _stack_fields(app, parsed_args, hook, existing=False):
     fields = app.engine.control(
         'stack-input',
         {
-            'template': stack_input.resolved(parsed_args.template, app.cwd),
-            'environment': [
-                stack_input.resolved(path, app.cwd)
-                for path in parsed_args.environment or ()
-            ],
+            'template': parsed_args.template,
+            'environment': parsed_args.environment,
             'parameters': parsed_args.parameter or [],
             'parameter_files': parsed_args.parameter_file or [],
             'existing': existing,
@@ -161,6 +171,7 @@ class CreateStack(ShowOne):
         return parser
 
     def take_action(self, parsed_args):
+        _in_the_commands_directory(self.app, parsed_args)
         if parsed_args.dry_run:
             return delegate(self, parsed_args, 'stack', 'CreateStack')
         fields = _stack_fields(self.app, parsed_args, 'pre-create')
@@ -233,6 +244,7 @@ class UpdateStack(ShowOne):
         return parser
 
     def take_action(self, parsed_args):
+        _in_the_commands_directory(self.app, parsed_args)
         if parsed_args.dry_run:
             return delegate(self, parsed_args, 'stack', 'UpdateStack')
         fields = _stack_fields(
