@@ -59,8 +59,9 @@ class ResourceTable(Quiet):
 
         self.rows = {}  # resource name -> [status, started, ended, reason]
         self.stack_name = ''
+        # Drawn anew at each refresh, so a running resource's time counts.
         self.live = live.Live(
-            self._render(),
+            get_renderable=self._render,
             console=console.Console(file=stream),
             refresh_per_second=8,
             transient=False,
@@ -86,7 +87,7 @@ class ResourceTable(Quiet):
             row[0] = status
             if status.endswith(FAILED):
                 row[3] = event.get('resource_status_reason') or ''
-        self.live.update(self._render())
+        self.live.refresh()
 
     def _render(self):
         from rich import table
@@ -94,8 +95,10 @@ class ResourceTable(Quiet):
 
         grid = table.Table.grid(padding=(0, 2))
         now = time.monotonic()
+        # A copy: the refresh thread draws while events come in.
         for name, (status, started, ended, reason) in sorted(
-            self.rows.items(), key=lambda item: (item[0] is None, item[0])
+            list(self.rows.items()),
+            key=lambda item: (item[0] is None, item[0]),
         ):
             style = (
                 'red'
@@ -113,7 +116,6 @@ class ResourceTable(Quiet):
         return grid
 
     def close(self):
-        self.live.update(self._render())
         self.live.stop()
 
 
