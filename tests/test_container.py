@@ -491,19 +491,21 @@ def test_failed_create_leaves_nothing_after_delete(stacks):
     assert stacks.owned_containers(stack) == []
 
 
-def test_delete_stops_with_the_grace_period_then_kills(stacks, api):
-    # sh as PID 1 ignores SIGTERM: delete must fall back to SIGKILL.
+@pytest.mark.parametrize('grace', [1, 0])
+def test_delete_stops_with_the_grace_period_then_kills(stacks, api, grace):
+    # sh as PID 1 ignores SIGTERM: delete must fall back to SIGKILL. No
+    # grace (Compose's stop_grace_period: 0s) kills at once.
     stack = stacks.create(
         container_template(
             {
                 'cmd': ['sh', '-c', 'while true; do sleep 1; done'],
-                'stop_timeout': 1,
+                'stop_timeout': grace,
             }
         )
     )
     started = time.monotonic()
     assert stacks.delete(stack) == 'DELETE_COMPLETE'
-    assert 1 <= time.monotonic() - started < 15
+    assert grace <= time.monotonic() - started < 15
     assert stacks.owned_containers(stack) == []
 
 

@@ -105,10 +105,11 @@ class Stopping:
             self.resource_id,
             signal=info['Config'].get('StopSignal') or 'SIGTERM',
         )
+        wait = min(grace, STOP_WAIT_SECONDS)
+        if wait <= 0:
+            return False  # no grace: killed at the next poll
         try:
-            client.wait(
-                self.resource_id, timeout=min(grace, STOP_WAIT_SECONDS)
-            )
+            client.wait(self.resource_id, timeout=wait)
         except UNANSWERED:
             return False  # still stopping: polled until the grace ends
         progress.stopped = True
