@@ -253,6 +253,31 @@ def test_a_retained_volume_outlives_its_stack(stacks, api):
         api.remove_volume(volume_name, force=True)
 
 
+def test_a_volume_made_outside_heat_is_not_taken_by_name(stacks, api):
+    """Docker hands an existing volume to a create of its name; the
+    stack's delete would then remove it, and a Compose project's data."""
+    volume_name = 'hd-by-hand-%s' % uuid.uuid4().hex[:8]
+    api.create_volume(volume_name)
+    try:
+        message = stacks.validation_error(
+            _template(
+                {
+                    'data': {
+                        'type': 'DockerInc::Docker::Volume',
+                        'properties': {'name': volume_name},
+                    }
+                }
+            )
+        )
+        assert (
+            'resources.data.properties.name: volume %s exists and no stack '
+            'of this project made it' % volume_name
+        ) in message
+        assert api.inspect_volume(volume_name)['Name'] == volume_name
+    finally:
+        api.remove_volume(volume_name, force=True)
+
+
 def test_a_delete_names_the_containers_outside_the_stack(stacks, api):
     stack = stacks.create(
         _template(

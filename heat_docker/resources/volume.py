@@ -1,5 +1,6 @@
 """DockerInc::Docker::Volume: a Docker volume as a Heat resource."""
 
+from heat.common.i18n import _
 from heat.engine import support
 
 from heat_docker import policy
@@ -35,14 +36,26 @@ class DockerVolume(shared_object.SharedObject):
     def _check_name(self, client, name):
         """Refuse the name of a volume that exists and is not the
         project's: Docker hands an existing volume to its create, and the
-        stack's delete would remove it, data and all."""
-        if not self._confined():
-            return
+        stack's delete would remove it, data and all. Unconfined too (the
+        standalone command): a volume Compose or a user made is not
+        Heat's to remove."""
         with self.client_plugin().ignore_not_found:
-            if not self._ours(client.inspect_volume(name).get('Labels')):
+            if self._ours(client.inspect_volume(name).get('Labels')):
+                return
+            if self._confined():
                 raise self._invalid(
                     'name', tenancy.foreign_name_refusal('volume', name)
                 )
+            raise self._invalid(
+                'name',
+                _(
+                    'volume %s exists and no stack of this project made '
+                    'it; its delete would remove it, data and all. Mount '
+                    'it by its name in the container (as Compose does '
+                    'with external: true), or choose another name'
+                )
+                % name,
+            )
 
     def _create(self, client, values, name):
         if values['name']:
