@@ -44,6 +44,22 @@ def _labelled(api, deployment, stack_id, resource_uuid):
     )['Id']
 
 
+def _listed(state, docker_host):
+    """The rows of ``stack orphans -f json``."""
+    return json.loads(
+        succeeded(
+            run(
+                state,
+                'stack',
+                'orphans',
+                '-f',
+                'json',
+                docker_host=docker_host,
+            )
+        )
+    )
+
+
 def test_orphans_are_listed_and_removed(tmp_path, api, docker_host):
     template = tmp_path / 'live.yaml'
     template.write_text(TEMPLATE)
@@ -74,18 +90,7 @@ def test_orphans_are_listed_and_removed(tmp_path, api, docker_host):
     # Another Heat's container, on the same engine: not this one's orphan.
     other_heat = _labelled(api, 'another-heat', str(uuid.uuid4()), 'r3')
 
-    listed = json.loads(
-        succeeded(
-            run(
-                state,
-                'stack',
-                'orphans',
-                '-f',
-                'json',
-                docker_host=docker_host,
-            )
-        )
-    )
+    listed = _listed(state, docker_host)
     reasons = {row['ID']: row['Reason'] for row in listed}
     assert reasons.get(stack_gone) == 'stack is gone'
     assert reasons.get(resource_gone) == 'resource is gone'
@@ -150,18 +155,7 @@ def test_an_adopted_stack_s_container_is_no_orphan(tmp_path, api, docker_host):
     [container] = json.loads(data.read_text())['resources'].values()
     held = container['resource_id']
 
-    listed = json.loads(
-        succeeded(
-            run(
-                state,
-                'stack',
-                'orphans',
-                '-f',
-                'json',
-                docker_host=docker_host,
-            )
-        )
-    )
+    listed = _listed(state, docker_host)
     assert held not in {row['ID'] for row in listed}
     succeeded(
         run(state, 'stack', 'orphans', '--remove', docker_host=docker_host)
