@@ -47,8 +47,6 @@ def find(context, client):
     # and the container (a snapshot restored, say) needs them.
     in_use = {c.get('ImageID') for c in client.containers(all=True)}
     for kind, object_id, name, labels in _heat_labelled(client):
-        if _held(context, object_id) or object_id in in_use:
-            continue
         stack_id = labels.get(cspec.STACK_ID_LABEL) or ''
         if stack_id not in resources_of:
             stack = stack_id and stack_objects.Stack.get_by_id(
@@ -69,6 +67,10 @@ def find(context, client):
             continue
         else:
             reason = 'resource is gone'
+        # What its labels leave unclaimed may still be held: an adopted
+        # stack's objects keep the labels of the stack abandoned.
+        if object_id in in_use or _held(context, object_id):
+            continue
         found.append(
             Orphan(
                 kind,
@@ -84,9 +86,7 @@ def find(context, client):
 
 
 def _held(context, object_id):
-    """Whether a live stack's resource has the object as its own: an
-    adopted stack's objects keep the labels of the stack they were
-    abandoned from."""
+    """Whether a live stack's resource has the object as its own."""
     from heat.db import api as db_api
     from heat.objects import stack as stack_objects
 
